@@ -1,0 +1,77 @@
+"""Assertions whose messages say what was expected, what came back, and in which case."""
+
+import numpy as np
+
+
+class CheckFailed(AssertionError):
+    """A check of a student's function failed; the message is meant for the student."""
+
+
+def _where(case):
+    return f" [case: {case}]" if case else ""
+
+
+def fail(message, case=None, hint=None):
+    """Raise CheckFailed with the case that failed and, when known, a hint at the likely mistake."""
+    text = message + _where(case)
+    if hint:
+        text += f"\n  Hint: {hint}"
+    raise CheckFailed(text)
+
+
+def expect_type(value, types, what, case=None, hint=None):
+    """Fail unless `value` is an instance of `types`."""
+    if not isinstance(value, types):
+        names = types.__name__ if isinstance(types, type) else " or ".join(t.__name__ for t in types)
+        fail(f"{what}: expected a {names}, got {type(value).__name__}", case, hint)
+
+
+def expect_shape(value, shape, what, case=None, hint=None):
+    """Fail unless `value` is an array of exactly `shape`."""
+    got = getattr(value, "shape", None)
+    if got is None:
+        fail(f"{what}: expected an array of shape {tuple(shape)}, got {type(value).__name__}", case, hint)
+    if tuple(got) != tuple(shape):
+        fail(f"{what}: expected shape {tuple(shape)}, got {tuple(got)}", case, hint)
+
+
+def expect_equal(value, expected, what, case=None, hint=None):
+    """Fail unless value == expected (for scalars, tuples, dicts)."""
+    if value != expected:
+        fail(f"{what}: expected {expected!r}, got {value!r}", case, hint)
+
+
+def expect_close(value, expected, what, case=None, hint=None, rtol=1e-6, atol=1e-8):
+    """Fail unless `value` matches the array `expected` in shape and within tolerance.
+
+    The message gives the first differing element, its index and both values.
+    """
+    expected = np.asarray(expected)
+    if np.ndim(expected) > 0:
+        expect_shape(value, expected.shape, what, case, hint)
+    value = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(value)):
+        fail(f"{what}: contains NaN or inf", case, hint)
+    close = np.isclose(value, expected, rtol=rtol, atol=atol)
+    if not np.all(close):
+        if np.ndim(expected) == 0:
+            fail(f"{what}: expected {float(expected):.6g}, got {float(value):.6g}", case, hint)
+        index = tuple(int(i) for i in np.argwhere(~close)[0])
+        n_bad = int(np.sum(~close))
+        fail(
+            f"{what}: {n_bad} of {close.size} values differ; first at index {index}: "
+            f"expected {expected[index]:.6g}, got {value[index]:.6g}",
+            case,
+            hint,
+        )
+
+
+def expect_raises(fn, exception, what, case=None, hint=None):
+    """Fail unless calling fn() raises `exception`."""
+    try:
+        fn()
+    except exception:
+        return
+    except Exception as err:  # noqa: BLE001 - report what came instead
+        fail(f"{what}: expected {exception.__name__}, got {type(err).__name__}: {err}", case, hint)
+    fail(f"{what}: expected {exception.__name__}, nothing was raised", case, hint)

@@ -1,0 +1,87 @@
+"""The `cnncourse` command: build | lab | grade | bench | doctor.
+
+Each sub-command is a thin shell over a function of the package, so the tests call the same code.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _build(args):
+    from cnncourse.grading.build import build
+
+    build(chapters=args.chapter or None, execute=not args.no_execute)
+    return 0
+
+
+def _grade(args):
+    from cnncourse.grading.grade import grade
+
+    report = grade(Path(args.folder), chapters=args.chapter or None)
+    return 0 if report.ok else 1
+
+
+def _bench(args):
+    from cnncourse.bench import run_benchmark
+
+    run_benchmark(args.name, repeats=args.repeats)
+    return 0
+
+
+def _doctor(args):
+    from cnncourse.doctor import doctor
+
+    return 0 if doctor() else 1
+
+
+def _lab(args):
+    import subprocess
+
+    cmd = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={REPO / 'release'}"] + args.jupyter_args
+    return subprocess.call(cmd)
+
+
+def make_parser():
+    """Return the argparse parser of the `cnncourse` command."""
+    parser = argparse.ArgumentParser(prog="cnncourse", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="re-create release/ from source/ and re-execute solutions/ (fast mode)")
+    p.add_argument("--chapter", action="append", help="only this chapter (repeatable), e.g. c1_convolution")
+    p.add_argument("--no-execute", action="store_true", help="skip re-executing solutions/")
+    p.set_defaults(func=_build)
+
+    p = sub.add_parser("grade", help="autograde a folder of submissions laid out as <student>/<chapter>/*.ipynb")
+    p.add_argument("folder", help="folder of submissions (nbgrader's submitted/ layout)")
+    p.add_argument("--chapter", action="append", help="only this chapter (repeatable)")
+    p.set_defaults(func=_grade)
+
+    p = sub.add_parser("bench", help="measure speed or quality, e.g. `cnncourse bench conv`")
+    p.add_argument("name", help="what to measure: conv")
+    p.add_argument("--repeats", type=int, default=20, help="timed repetitions (default 20)")
+    p.set_defaults(func=_bench)
+
+    p = sub.add_parser("doctor", help="check the installation: packages, Jupyter extensions, data, mode")
+    p.set_defaults(func=_doctor)
+
+    p = sub.add_parser("lab", help="open JupyterLab on release/")
+    p.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
+    p.set_defaults(func=_lab)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the `cnncourse` console script; returns the exit status."""
+    args = make_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"cnncourse {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""The one switch between fast mode (CI, laptops) and full mode (a GPU, published quality).
+
+Every notebook prints `describe_mode()` near its top, so the mode is never hidden. The mode changes
+data sizes and epochs only: every graded function is run and checked in both modes.
+"""
+
+import os
+
+MODES = ("fast", "full")
+ENV_VAR = "CNNCOURSE_MODE"
+
+
+def gpu_available():
+    """Return True when the Keras backend sees at least one GPU."""
+    try:
+        import tensorflow as tf
+    except ImportError:  # JAX backend on a GPU machine without TensorFlow
+        try:
+            import jax
+
+            return any(d.platform == "gpu" for d in jax.devices())
+        except Exception:
+            return False
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def mode():
+    """Return "fast" or "full".
+
+    CNNCOURSE_MODE wins when set; otherwise full on a GPU, fast on a CPU.
+    Raises ValueError for any other value of CNNCOURSE_MODE.
+    """
+    value = os.environ.get(ENV_VAR, "").strip().lower()
+    if not value:
+        return "full" if gpu_available() else "fast"
+    if value not in MODES:
+        raise ValueError(f"{ENV_VAR} must be one of {MODES}, got {value!r}")
+    return value
+
+
+def pick(fast, full):
+    """Return `fast` in fast mode and `full` in full mode (e.g. pick(fast=2, full=15) epochs)."""
+    return full if mode() == "full" else fast
+
+
+def describe_mode():
+    """One line that says the mode, why, and how to change it."""
+    m = mode()
+    why = f"set by {ENV_VAR}" if os.environ.get(ENV_VAR) else ("a GPU was found" if m == "full" else "no GPU found")
+    return f"cnncourse mode: {m} ({why}); set {ENV_VAR}=fast or full before starting Jupyter to change it."

@@ -1,0 +1,20 @@
+"""`cnncourse bench NAME`: measurements of speed and quality, printed as a table.
+
+Benchmarks are measurements, not tests: they print figures for the notes; they assert nothing.
+"""
+
+import importlib
+
+BENCHMARKS = {
+    "conv": ("cnncourse.bench.conv", "loop vs vectorized numpy vs tf.nn.conv2d on 16x32x32x16, 32 3x3 filters"),
+    "mnist": ("cnncourse.bench.mnist", "Chapter 1 ConvNet: held-out accuracy and training throughput (mode-aware)"),
+}
+
+
+def run_benchmark(name, repeats=20):
+    """Run the benchmark `name` (a key of BENCHMARKS) and return its result dict."""
+    if name not in BENCHMARKS:
+        raise ValueError(f"unknown benchmark {name!r}; expected one of: "
+                         + ", ".join(f"{k} ({v[1]})" for k, v in BENCHMARKS.items()))
+    module = importlib.import_module(BENCHMARKS[name][0])
+    return module.run(repeats=repeats)

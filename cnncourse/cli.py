@@ -20,7 +20,8 @@ def _build(args):
 def _grade(args):
     from cnncourse.grading.grade import grade
 
-    report = grade(Path(args.folder), chapters=args.chapter or None)
+    kwargs = {"course_dir": Path(args.course_dir)} if args.course_dir else {}
+    report = grade(Path(args.folder), chapters=args.chapter or None, out=args.out, force=args.force, **kwargs)
     return 0 if report.ok else 1
 
 
@@ -57,6 +58,10 @@ def make_parser():
     p = sub.add_parser("grade", help="autograde a folder of submissions laid out as <student>/<chapter>/*.ipynb")
     p.add_argument("folder", help="folder of submissions (nbgrader's submitted/ layout)")
     p.add_argument("--chapter", action="append", help="only this chapter (repeatable)")
+    p.add_argument("--force", action="store_true",
+                   help="REGRADE submissions that already have autograded results, replacing the recorded autograde")
+    p.add_argument("--out", help="folder for grades.csv and grade_cells.csv (default: autograder/)")
+    p.add_argument("--course-dir", help="nbgrader course directory (default: autograder/)")
     p.set_defaults(func=_grade)
 
     p = sub.add_parser("bench", help="measure speed or quality, e.g. `cnncourse bench conv`")

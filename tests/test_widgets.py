@@ -254,6 +254,8 @@ def test_conv_explorer_follows_its_controls():
     assert {"image", "filter", "kernel", "stride", "pad"} <= set(box.controls)
     assert "Try" in box.caption.value and "stride" in box.caption.value
     assert len(box.figure.axes) >= 3 and box.message.value == ""
+    first_picture = bytes(box.picture.value)
+    assert first_picture.startswith(b"\x89PNG"), "the figure is shown as a PNG image widget"
 
     def check(f, stride, pad):
         line_H, line_W = formula_lines(box)
@@ -269,6 +271,7 @@ def test_conv_explorer_follows_its_controls():
     check(3, 1, 0)
     box.controls["stride"].value = 3
     check(3, 3, 0)
+    assert bytes(box.picture.value) != first_picture, "a change of stride redraws the picture"
     box.controls["pad"].value = 2
     check(3, 3, 2)
     box.controls["filter"].value = "Gaussian blur 5x5"

@@ -14,6 +14,7 @@ The convolution is cross-correlation, as everywhere in the course: the kernel is
 
 import contextlib
 import html
+import io
 import re
 
 import ipywidgets as widgets
@@ -284,7 +285,9 @@ class Explorer(widgets.VBox):
     Attributes:
         controls: dict name -> input widget; set `.value` on one to change the figure (tests do this).
         caption, formula, message: widgets.HTML (what to try; the size formula; an error or "").
-        output: widgets.Output holding the figure.
+        picture: widgets.Image showing the figure as PNG (an image, not an Output widget: it renders the same
+            in JupyterLab, in a saved notebook and under nbval, where an Output widget's display messages would
+            land in the cell's outputs).
         figure: the last matplotlib Figure drawn (closed, but savefig still works), or None.
     """
 
@@ -294,12 +297,12 @@ class Explorer(widgets.VBox):
         self.caption = widgets.HTML(caption)
         self.formula = widgets.HTML()
         self.message = widgets.HTML()
-        self.output = widgets.Output()
+        self.picture = widgets.Image(format="png")
         self.figure = None
         self._draw = draw
         self._paused = False
         rows = [widgets.HBox(row) for row in layout_rows]
-        self.children = [self.caption, *rows, self.formula, self.message, self.output]
+        self.children = [self.caption, *rows, self.formula, self.message, self.picture]
         for control in controls.values():
             control.observe(self._on_change, names="value")
 
@@ -323,7 +326,6 @@ class Explorer(widgets.VBox):
     def update(self):
         """Redraw from the current values; a bad input shows a message and leaves the last figure."""
         import matplotlib.pyplot as plt
-        from IPython.display import clear_output, display
 
         try:
             fig, formula = self._draw(self.values())
@@ -332,9 +334,9 @@ class Explorer(widgets.VBox):
             return
         self.message.value = ""
         self.formula.value = formula_html(formula)
-        with self.output:
-            clear_output(wait=True)
-            display(fig)
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=fig.dpi)
+        self.picture.value = png.getvalue()
         plt.close(fig)
         self.figure = fig
 

@@ -1,0 +1,72 @@
+"""Typical mistakes, one per entry, used by tests/test_roundtrip_chapters.py.
+
+Each Mistake is a text substitution in a solution cell of a chapter's source notebook (after the build has
+rendered the reference cells from the package). Graded as a submission, the mistake must lose exactly the
+points of the grade cells in `loses` (score 0 there) while every other grade cell of the chapter keeps full
+marks. `old` must occur exactly once in the cell, so that an entry which no longer matches the notebook fails
+loudly instead of testing nothing. `message`, when given, must appear in the error output of every cell in
+`loses` (the check says what went wrong, by name).
+
+Example:
+    Mistake("c1_convolution", "c1_1_convolution_numpy", "zero_pad",
+            old="(pad, pad), (pad, pad)", new="(0, 0), (pad, pad)",
+            loses={"zero_pad_tests", "conv_forward_tests", "conv_backward_tests"}, message="zero_pad")
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Mistake:
+    chapter: str  # e.g. "c1_convolution"
+    notebook: str  # e.g. "c1_1_convolution_numpy" (".ipynb" optional)
+    cell_grade_id: str  # grade_id of the solution cell to edit
+    old: str  # text in that cell, exactly once
+    new: str  # what replaces it
+    loses: frozenset = field(default_factory=frozenset)  # grade_ids that must score 0
+    message: str = ""  # optional: text the error output of each lost cell must contain
+
+    def __post_init__(self):
+        object.__setattr__(self, "loses", frozenset(self.loses))
+        object.__setattr__(self, "notebook", self.notebook.removesuffix(".ipynb"))
+        if not self.loses:
+            raise ValueError(f"{self.label}: `loses` is empty; a mistake must lose some grade cell's points")
+
+    @property
+    def label(self):
+        return f"{self.chapter}/{self.notebook}:{self.cell_grade_id}"
+
+    def apply(self, nb):
+        """Return nothing; edit `nb` (a source notebook) in place. Raises ValueError if `old` is not there once."""
+        cells = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == self.cell_grade_id]
+        if len(cells) != 1:
+            raise ValueError(f"{self.label}: {len(cells)} cells have grade_id {self.cell_grade_id!r}")
+        (cell,) = cells
+        if not cell.metadata["nbgrader"].get("solution"):
+            raise ValueError(f"{self.label}: cell {self.cell_grade_id!r} is not a solution cell")
+        count = cell.source.count(self.old)
+        if count != 1:
+            raise ValueError(f"{self.label}: {self.old!r} occurs {count} times in the cell, expected exactly once")
+        cell.source = cell.source.replace(self.old, self.new)
+
+
+# Typical mistakes per chapter. Each one must cost the points of its own function and of no other.
+_C1_NUMPY = ("c1_convolution", "c1_1_convolution_numpy")
+MISTAKES = [
+    # stride ignored along the height: only stride-1 cases stay right
+    Mistake(*_C1_NUMPY, "conv_forward", old="vert_start = h * stride", new="vert_start = h",
+            loses={"conv_forward_tests"}, message="stride 2"),
+    # max taken where the average was asked for
+    Mistake(*_C1_NUMPY, "pool_forward", old="A[i, h, w, c] = np.mean(a_slice)", new="A[i, h, w, c] = np.max(a_slice)",
+            loses={"pool_forward_tests"}, message="average"),
+    # gradients of overlapping windows overwritten instead of added (only shows when stride < f)
+    Mistake(*_C1_NUMPY, "pool_backward", old="c] += mask * dA[i, h, w, c]", new="c] = mask * dA[i, h, w, c]",
+            loses={"pool_backward_tests"}, message="numerical gradient"),
+    # the dense layer's biases forgotten
+    Mistake(*_C1_NUMPY, "conv_vs_dense_parameters", old="dense = n_in * n_out + n_out", new="dense = n_in * n_out",
+            loses={"conv_vs_dense_parameters_tests"}, message="dense"),
+    # "valid" padding where the architecture table says "same": every later shape is off
+    Mistake("c1_convolution", "c1_2_convnet_keras", "convnet_sequential",
+            old='padding="same", name="conv1"', new='padding="valid", name="conv1"',
+            loses={"convnet_sequential_tests"}, message="layer 1"),
+]

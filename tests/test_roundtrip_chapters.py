@@ -1,0 +1,74 @@
+"""The nbgrader round trip of every real chapter in source/ (tests/roundtrip.py does the work).
+
+For each chapter, ONE autograde run grades these submissions:
+- "source": the instructor notebooks (reference cells rendered from the package) -> full marks on every grade cell;
+- "release": the student notebooks, untouched -> 0 on every grade cell, and the run completes;
+- one per entry of tests/mistakes.py for the chapter -> 0 on exactly the cells in `loses`, full marks elsewhere.
+Real chapters train Keras models in fast mode, so a chapter takes a minute or two.
+The terminal summary lists the chapters that ran and the planned chapters that are not in source/ yet.
+"""
+
+import pytest
+
+import roundtrip
+from cnncourse.grading.course import REPO, load_course
+from mistakes import MISTAKES, Mistake
+from roundtrip import RoundTrip, error_text, grade_cell, notebook, solution_cell
+
+CHAPTERS = load_course(REPO / "autograder").chapters()
+
+
+@pytest.mark.parametrize(
+    "chapter",
+    CHAPTERS or [pytest.param(None, marks=pytest.mark.skip(reason="source/ holds no chapter yet: no round trip ran"))],
+)
+def test_round_trip(chapter, tmp_path):
+    rt = RoundTrip(REPO / "source" / chapter, tmp_path)
+    mistakes = [m for m in MISTAKES if m.chapter == chapter]
+    submissions = {"source": rt.source_notebooks(), "release": rt.release_notebooks()}
+    for i, mistake in enumerate(mistakes):
+        notebooks = rt.source_notebooks()
+        if mistake.notebook not in notebooks:
+            raise AssertionError(f"{mistake.label}: {chapter} has no notebook {mistake.notebook!r} ({sorted(notebooks)})")
+        unknown = mistake.loses - set(rt.grade_ids)
+        if unknown:
+            raise AssertionError(f"{mistake.label}: `loses` names grade cells that {chapter} does not have: {sorted(unknown)}")
+        mistake.apply(notebooks[mistake.notebook])
+        submissions[f"mistake{i}"] = notebooks
+
+    scores = rt.grade(submissions)
+    assert rt.grade_ids, f"{chapter} has no grade cell"
+    problems = []
+    for student, expected_lost in [("source", set()), ("release", set(rt.grade_ids))] + [
+        (f"mistake{i}", m.loses) for i, m in enumerate(mistakes)
+    ]:
+        got = scores[student]
+        missing = set(rt.grade_ids) - set(got)
+        if missing:
+            problems.append(f"{student}: no grade recorded for {sorted(missing)}")
+        for grade_id in rt.grade_ids:
+            score, maximum = got.get(grade_id, (None, None))
+            want = 0.0 if grade_id in expected_lost else maximum
+            if score != want:
+                problems.append(f"{student}: {grade_id} scored {score}/{maximum}, expected {want}")
+    for i, mistake in enumerate(mistakes):
+        if mistake.message:
+            for grade_id in sorted(mistake.loses):
+                notebook = next(name for name in rt.names if grade_id in roundtrip.grade_ids(rt.source_notebooks()[name]))
+                text = error_text(rt.autograded(f"mistake{i}", notebook), grade_id)
+                if mistake.message not in text:
+                    problems.append(f"{mistake.label}: the error of {grade_id} does not mention {mistake.message!r}: {text[-300:]!r}")
+    assert not problems, f"{chapter} round trip:\n  " + "\n  ".join(problems)
+    roundtrip.RAN.append(f"{chapter} ({len(rt.grade_ids)} grade cells, {len(mistakes)} mistakes)")
+
+
+def test_a_mistake_that_no_longer_matches_its_notebook_fails_loudly():
+    nb = notebook(solution_cell("def f(x):\n    return x + 1", "f"), grade_cell("assert f(1) == 2", "f_tests", 1))
+    Mistake("c0", "nb.ipynb", "f", old="x + 1", new="x + 2", loses={"f_tests"}).apply(nb)
+    assert nb.cells[0].source == "def f(x):\n    return x + 2"
+    with pytest.raises(ValueError, match="occurs 0 times"):
+        Mistake("c0", "nb", "f", old="x + 1", new="x", loses={"f_tests"}).apply(nb)
+    with pytest.raises(ValueError, match="not a solution cell"):
+        Mistake("c0", "nb", "f_tests", old="f(1)", new="f(2)", loses={"f_tests"}).apply(nb)
+    with pytest.raises(ValueError, match="`loses` is empty"):
+        Mistake("c0", "nb", "f", old="x", new="y", loses=set())

@@ -257,7 +257,7 @@ def conv_figure(image, kernel, result, filter_name=None):
 def formula_html(formula):
     """The formula lines as an HTML block in monospace."""
     lines = "<br>".join(html.escape(line) for line in formula.split("\n"))
-    return f"<div style='font-family: monospace; font-size: 110%'>{lines}</div>"
+    return f"<div style='font-family: monospace; font-size: 110%; white-space: pre'>{lines}</div>"
 
 
 def error_html(err):

@@ -1,0 +1,1 @@
+"""Measuring models: parameters and multiplications per layer, from the layers themselves."""

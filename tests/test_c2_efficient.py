@@ -1,5 +1,5 @@
 """Chapter 2's EfficientNet: compound_scaling and its checks, the scaled Keras builds against keras.applications,
-the multiplication count, and the compound-scaling explorer driven through its sliders."""
+and the compound-scaling explorer driven through its sliders."""
 
 import math
 import re
@@ -15,7 +15,6 @@ import pytest  # noqa: E402
 from cnncourse.checks.c2_efficient import hidden_compound_scaling, public_compound_scaling  # noqa: E402
 from cnncourse.checks.core import CheckFailed  # noqa: E402
 from cnncourse.models.c2_efficient import (  # noqa: E402
-    _count_multiplications,
     compound_scaling,
     efficientnet,
     scaled_configuration,
@@ -143,16 +142,6 @@ def test_efficientnet_input_shape_classes_and_errors():
                          ({"n_classes": 0}, "n_classes"), ({"input_shape": (64, 64)}, "input_shape")):
         with pytest.raises(ValueError, match=name):
             efficientnet(**kwargs)
-
-
-def test_count_multiplications_by_hand():
-    inputs = keras.Input((8, 8, 3))
-    x = keras.layers.Conv2D(4, 3, padding="same")(inputs)  # 3*3*3*4 weights x 64 positions
-    x = keras.layers.DepthwiseConv2D(3, strides=2, padding="same")(x)  # 3*3*4 x 16
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(10)(x)  # 4*10
-    model = keras.Model(inputs, outputs)
-    assert _count_multiplications(model) == 108 * 64 + 36 * 16 + 40
 
 
 def test_scaling_table_row_for_phi_0():

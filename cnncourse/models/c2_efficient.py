@@ -16,7 +16,8 @@ coefficients by hand (and pick resolutions by hand):
 whereas compound_scaling(1) gives width 1.1, depth 1.2 and 224 * 1.15 = 257.6 px (256 px after
 scaled_configuration's rounding): our phi = 1 has B2's width and depth (9,177,569 parameters, 0.86 billion
 multiplications at 256 px) where Keras's B1 has 7,856,239 parameters and 0.69 billion multiplications at 240 px.
-scaling_table() puts both side by side for each phi, with the multiplications of one forward pass.
+scaling_table() puts both side by side for each phi, with the multiplications of one forward pass
+(counted by cnncourse.analysis.costs).
 """
 
 import functools
@@ -25,6 +26,7 @@ import numbers
 
 import keras
 
+from cnncourse.analysis.costs import totals
 from cnncourse.models.c2_classic import require_image_shape
 
 # Keras's hand-rounded (width_coefficient, depth_coefficient, default_size) of EfficientNetB0 ... B7.
@@ -142,26 +144,6 @@ def _keras_efficientnet_builder():
     return EfficientNet
 
 
-def _count_multiplications(model):
-    """Multiplications of one forward pass of one image through the weight layers of `model`.
-
-    For every Conv2D, DepthwiseConv2D and Dense layer: (number of kernel weights) x (number of output
-    positions), where the output positions are the product of the output's sizes between batch and channels
-    (n_H * n_W for a convolution, 1 for a Dense on a vector). A Conv2D kernel (f, f, n_C_prev, n_C) thus counts
-    f * f * n_C_prev * n_C * n_H * n_W; a depthwise kernel (f, f, n_C, 1) counts f * f * n_C * n_H * n_W.
-    Biases, batch normalization, activations and the squeeze-and-excitation rescaling are not counted
-    (they are a few percent). For EfficientNet-B0 this gives about 0.39 billion, the paper's "0.39B FLOPs".
-    """
-    total = 0
-    for layer in model._flatten_layers(include_self=False, recursive=True):
-        if not isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)):
-            continue
-        weights = math.prod(int(d) for d in layer.kernel.shape)
-        positions = math.prod(int(d) for d in layer.output.shape[1:-1])
-        total += weights * positions
-    return total
-
-
 @functools.lru_cache(maxsize=None)
 def _table_row(phi):
     """One row of scaling_table, built once per phi (building B3 and up takes seconds on a CPU)."""
@@ -170,13 +152,13 @@ def _table_row(phi):
     ours = efficientnet(phi)
     row = {"phi": phi, "depth": factors["depth"], "width": factors["width"], "resolution": config["resolution"],
            "flops_factor": factors["flops"], "params": ours.count_params(),
-           "multiplications": _count_multiplications(ours)}
+           "multiplications": totals(ours)["multiplications"]}
     del ours
     if phi in KERAS_COEFFICIENTS:
         width, depth, size = KERAS_COEFFICIENTS[phi]
         theirs = getattr(keras.applications, f"EfficientNetB{phi}")(weights=None)
         row.update(keras_depth=depth, keras_width=width, keras_resolution=size, keras_params=theirs.count_params(),
-                   keras_multiplications=_count_multiplications(theirs))
+                   keras_multiplications=totals(theirs)["multiplications"])
     else:
         row.update(keras_depth=None, keras_width=None, keras_resolution=None, keras_params=None,
                    keras_multiplications=None)

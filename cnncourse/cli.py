@@ -28,7 +28,7 @@ def _grade(args):
 def _bench(args):
     from cnncourse.bench import run_benchmark
 
-    run_benchmark(args.name, repeats=args.repeats)
+    run_benchmark(args.name, repeats=args.repeats)  # None: the benchmark's own default
     return 0
 
 
@@ -65,8 +65,9 @@ def make_parser():
     p.set_defaults(func=_grade)
 
     p = sub.add_parser("bench", help="measure speed or quality, e.g. `cnncourse bench conv`")
-    p.add_argument("name", help="what to measure: conv")
-    p.add_argument("--repeats", type=int, default=20, help="timed repetitions (default 20)")
+    p.add_argument("name", help="what to measure: conv, mnist, lenet, nets, residual, transfer")
+    p.add_argument("--repeats", type=int, default=None,
+                   help="timed repetitions (conv: 20); training steps per network (nets: 3); seeds (residual, transfer: 3)")
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("doctor", help="check the installation: packages, Jupyter extensions, data, mode")

@@ -112,3 +112,14 @@ def test_architecture_explorer_follows_its_controls():
     assert "Inception" in box.formula.value and bytes(box.picture.value) != first
     box.controls["quantity"].value = "multiplications"
     assert "by multiplications" in box.formula.value and "3a_3x3" in box.formula.value
+
+
+def test_bench_nets_rows_pair_each_network_with_keras():
+    from cnncourse.bench.nets import _networks, training_throughput
+    from cnncourse.models.c2_classic import lenet5
+
+    names = [name for name, _, _ in _networks()]
+    assert {"VGG-16", "ResNet-50", "MobileNet v1", "MobileNet v2", "EfficientNet-B0"} <= {
+        name for name, _, keras_build in _networks() if keras_build}
+    assert set(NETWORKS) - {"Inception (3a) module"} <= set(names)
+    assert training_throughput(lenet5(), batch_size=4, steps=1) > 0

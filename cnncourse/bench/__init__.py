@@ -8,13 +8,18 @@ import importlib
 BENCHMARKS = {
     "conv": ("cnncourse.bench.conv", "loop vs vectorized numpy vs tf.nn.conv2d on 16x32x32x16, 32 3x3 filters"),
     "mnist": ("cnncourse.bench.mnist", "Chapter 1 ConvNet: held-out accuracy and training throughput (mode-aware)"),
+    "lenet": ("cnncourse.bench.lenet", "Chapter 2 LeNet-5: held-out accuracy and training throughput (mode-aware)"),
+    "nets": ("cnncourse.bench.nets", "Chapter 2 networks: parameters and multiplications next to keras.applications, "
+                                     "training images/s (--repeats timed steps)"),
+    "residual": ("cnncourse.bench.residual", "Chapter 2 plain vs residual network of the same depth, --repeats seeds"),
+    "transfer": ("cnncourse.bench.transfer", "Chapter 2 transfer learning vs training from scratch, --repeats seeds"),
 }
 
 
-def run_benchmark(name, repeats=20):
-    """Run the benchmark `name` (a key of BENCHMARKS) and return its result dict."""
+def run_benchmark(name, repeats=None):
+    """Run the benchmark `name` (a key of BENCHMARKS) and return its result; repeats None: the benchmark's default."""
     if name not in BENCHMARKS:
         raise ValueError(f"unknown benchmark {name!r}; expected one of: "
                          + ", ".join(f"{k} ({v[1]})" for k, v in BENCHMARKS.items()))
     module = importlib.import_module(BENCHMARKS[name][0])
-    return module.run(repeats=repeats)
+    return module.run() if repeats is None else module.run(repeats=repeats)

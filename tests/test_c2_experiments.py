@@ -114,3 +114,20 @@ def test_plots_name_the_function_whose_result_they_need():
         c2_residual.plot_training_error({"plain": {}})
     with pytest.raises(ValueError, match="transfer_vs_scratch"):
         c2_transfer.plot_transfer([])
+
+
+def test_training_with_augmentation_and_cosine_decay_leaves_the_model_bare():
+    from cnncourse.data.mnist import load_mnist
+    from cnncourse.models.c2_classic import lenet5
+    from cnncourse.train import digit_augmentation, train_classifier
+
+    train, test = load_mnist(n=200, seed=0)
+    model = lenet5()
+    result = train_classifier(model, train, test, epochs=2, batch_size=50, learning_rate=1e-3,
+                              augmentation=digit_augmentation(), cosine_decay=True)
+    assert [layer.name for layer in model.layers][1:3] == ["conv1", "pool1"], "augmentation stays outside the model"
+    assert len(result["history"]["val_accuracy"]) == 2 and 0 <= result["test_accuracy"] <= 1
+    x = train[0][:4]
+    augmented = np.asarray(digit_augmentation()(x, training=True))
+    np.testing.assert_array_equal(np.asarray(digit_augmentation()(x, training=False)), x)
+    assert augmented.shape == x.shape and not np.allclose(augmented, x)

@@ -74,13 +74,13 @@ def totals(model):
 
 def format_table(rows, max_rows=None):
     """The rows of layer_table as aligned text, with a total line; the first max_rows rows when given."""
-    lines = [f"{'layer':<26} {'kind':<22} {'output shape':<20} {'parameters':>12} {'multiplications':>16}"]
+    lines = [f"{'layer':<26} {'kind':<27} {'output shape':<20} {'parameters':>12} {'multiplications':>16}"]
     for row in rows[:max_rows]:
-        lines.append(f"{row['name']:<26} {row['kind']:<22} {str(row['output_shape']):<20} "
+        lines.append(f"{row['name']:<26} {row['kind']:<27} {str(row['output_shape']):<20} "
                      f"{row['params']:>12,} {row['multiplications']:>16,}")
     if max_rows is not None and len(rows) > max_rows:
         lines.append(f"... {len(rows) - max_rows} more layers")
     params = sum(r["params"] for r in rows)
     mults = sum(r["multiplications"] for r in rows)
-    lines.append(f"{'total':<70} {params:>12,} {mults:>16,}")
+    lines.append(f"{'total':<75} {params:>12,} {mults:>16,}")
     return "\n".join(lines)

@@ -24,10 +24,11 @@ import numpy as np
 from keras import layers
 
 from cnncourse.data.mnist import load_mnist
-from cnncourse.experiments.plotting import axes_for
 from cnncourse.experiments.c2_residual import require_settings
+from cnncourse.experiments.plotting import axes_for
 from cnncourse.models.c2_classic import require_image_shape, require_number
 from cnncourse.ops.validate import require_int
+from cnncourse.train import digit_augmentation
 
 # Settings per mode. n_test caps the held-out digits 5-9 (None: all that are not labelled).
 TRANSFER_EXPERIMENT = {
@@ -65,11 +66,7 @@ def backbone_network(input_shape=(28, 28, 1)):
 
 def augmentation():
     """Random rotations (up to 10% of a turn), shifts (10%) and zooms (10%), active only in training."""
-    return keras.Sequential([
-        layers.RandomRotation(0.1, fill_mode="constant"),
-        layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
-        layers.RandomZoom(0.1, fill_mode="constant"),
-    ], name="augment")
+    return digit_augmentation(rotation=0.1, shift=0.1, zoom=0.1)
 
 
 def classifier(backbone, n_classes, frozen=False):

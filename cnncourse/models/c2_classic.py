@@ -67,10 +67,13 @@ def require_number(value, name, minimum):
 
 # --- LeNet-5 ------------------------------------------------------------------------------------------
 
-# Training of LeNet-5 on the shipped MNIST digits, per mode (n_images None: all 5,000).
+# Training of LeNet-5 on the shipped MNIST digits, per mode (n_images None: all 5,000). Full mode needs augmentation
+# and a decaying learning rate to pass 98 % from 4,000 training digits (96.5 % with neither, measured).
 LENET_TRAINING = {
-    "fast": {"n_images": 2000, "epochs": 3, "batch_size": 32},
-    "full": {"n_images": None, "epochs": 30, "batch_size": 32},
+    "fast": {"n_images": 2000, "epochs": 3, "batch_size": 32, "learning_rate": 1e-3, "augment": False,
+             "cosine_decay": False},
+    "full": {"n_images": None, "epochs": 60, "batch_size": 32, "learning_rate": 2e-3, "augment": True,
+             "cosine_decay": True},
 }
 
 

@@ -70,3 +70,17 @@ MISTAKES = [
             old='padding="same", name="conv1"', new='padding="valid", name="conv1"',
             loses={"convnet_sequential_tests"}, message="layer 1"),
 ]
+
+# Chapter 2: one per notebook, each local to its function
+_C2 = "c2_classic_nets"
+MISTAKES += [
+    # block 4 copied from block 3: 256 filters where VGG-16 has 512
+    Mistake(_C2, "c2_1_classic_networks", "vgg16", old="(256, 3), (512, 3), (512, 3)", new="(256, 3), (256, 3), (512, 3)",
+            loses={"vgg16_tests"}, message="block4_conv1"),
+    # the 1x1 convolution without its non-linearity
+    Mistake(_C2, "c2_2_resnet_inception", "conv1x1_forward", old="return np.maximum(Z, 0) if relu else Z",
+            new="return Z", loses={"conv1x1_forward_tests"}, message="relu"),
+    # 1/f instead of 1/f**2 in the cost ratio of a separable convolution
+    Mistake(_C2, "c2_3_mobilenet_efficientnet", "separable_cost_ratio", old="1.0 / f ** 2", new="1.0 / f",
+            loses={"separable_cost_ratio_tests"}, message="separable_cost_ratio"),
+]

@@ -108,8 +108,10 @@ def test_architecture_explorer_follows_its_controls():
     assert {"network", "quantity"} <= set(box.controls) and set(NETWORKS) == set(box.controls["network"].options)
     first = bytes(box.picture.value)
     assert first.startswith(b"\x89PNG") and "LeNet-5" in box.formula.value and "61,706" in box.formula.value
+    assert "all 8 layers of LeNet-5" in box.table.value and "(5, 5, 16)" in box.table.value  # pool2's output
     box.controls["network"].value = "Inception (3a) module"
     assert "Inception" in box.formula.value and bytes(box.picture.value) != first
+    assert "3a_concat" in box.table.value and "(28, 28, 256)" in box.table.value
     box.controls["quantity"].value = "multiplications"
     assert "by multiplications" in box.formula.value and "3a_3x3" in box.formula.value
 

@@ -3,6 +3,7 @@
 Pure functions (no display needed):
     network_summary(name) -> dict       the layer table (cnncourse.analysis.costs) and totals, cached per network
     architecture_figure(summary, quantity) -> Figure   cost per layer as bars, in the network's order
+    layers_html(summary) -> str         every layer's output shape, parameters and multiplications, folded
 The widget:
     architecture_explorer(network="VGG-16") -> Explorer   controls "network" and "quantity"
 
@@ -12,10 +13,11 @@ a second or two on a CPU, the first time only.
 """
 
 import functools
+import html
 
 import ipywidgets as widgets
 
-from cnncourse.analysis.costs import layer_table
+from cnncourse.analysis.costs import format_table, layer_table
 from cnncourse.widgets.conv_explorer import Explorer
 
 CAPTION = (
@@ -84,6 +86,15 @@ def summary_text(summary, quantity, top=6):
     return "\n".join(lines)
 
 
+def layers_html(summary):
+    """Every layer of `summary` as a table (name, kind, output shape, parameters, multiplications), in a folded
+    HTML <details> block that scrolls when long."""
+    table = html.escape(format_table(summary["rows"]))
+    return (f"<details><summary>all {len(summary['rows'])} layers of {html.escape(summary['name'])}: output shapes, "
+            f"parameters, multiplications</summary><pre style='max-height: 320px; overflow: auto; font-size: 85%'>"
+            f"{table}</pre></details>")
+
+
 def architecture_figure(summary, quantity):
     """Bars of `quantity` per layer (layers with none left out), in the order of the network.
 
@@ -112,7 +123,8 @@ def architecture_explorer(network="VGG-16", quantity="multiplications"):
         network: the network shown first, one of NETWORKS.
         quantity: "multiplications" or "params".
     Returns:
-        Explorer (an ipywidgets VBox) with controls "network" and "quantity".
+        Explorer (an ipywidgets VBox) with controls "network" and "quantity", and `table` (widgets.HTML) listing
+        every layer.
     """
     controls = {
         "network": widgets.Dropdown(options=NETWORKS, value=network, description="network"),
@@ -120,10 +132,15 @@ def architecture_explorer(network="VGG-16", quantity="multiplications"):
                                           description="per layer"),
     }
 
+    table = widgets.HTML()
+
     def draw(values):
         summary = network_summary(values["network"])
+        table.value = layers_html(summary)
         return architecture_figure(summary, values["quantity"]), summary_text(summary, values["quantity"])
 
     box = Explorer(CAPTION, controls, draw, [[controls["network"], controls["quantity"]]])
+    box.table = table  # the folded list of all layers, under the figure
+    box.children = (*box.children, table)
     box.update()
     return box

@@ -2,11 +2,15 @@
 
 Every notebook prints `describe_mode()` near its top, so the mode is never hidden. The mode changes
 data sizes and epochs only: every graded function is run and checked in both modes.
+
+A third mode, "grade", is set by the autograder (nbgrader autograde through `cnncourse grade`): no grade depends
+on a training run, so trainings and experiments shrink to a smoke run of a few seconds each, and a class is
+graded in a fraction of the time. It is never the default; pick() treats it as fast.
 """
 
 import os
 
-MODES = ("fast", "full")
+MODES = ("fast", "full", "grade")
 ENV_VAR = "CNNCOURSE_MODE"
 
 
@@ -25,7 +29,7 @@ def gpu_available():
 
 
 def mode():
-    """Return "fast" or "full".
+    """Return "fast", "full" or "grade".
 
     CNNCOURSE_MODE wins when set; otherwise full on a GPU, fast on a CPU.
     Raises ValueError for any other value of CNNCOURSE_MODE.
@@ -39,7 +43,7 @@ def mode():
 
 
 def pick(fast, full):
-    """Return `fast` in fast mode and `full` in full mode (e.g. pick(fast=2, full=15) epochs)."""
+    """Return `fast` in fast (and grade) mode and `full` in full mode (e.g. pick(fast=2, full=15) epochs)."""
     return full if mode() == "full" else fast
 
 

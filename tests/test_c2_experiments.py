@@ -33,7 +33,7 @@ def test_a_residual_block_with_zero_weights_is_the_identity():
         model = c2_residual.deep_network(2, residual)
         conv2 = model.get_layer("block1_conv2")
         conv2.set_weights([np.zeros_like(w) for w in conv2.get_weights()])
-        probe = keras.Model(model.inputs, [model.get_layer("stem").output, model.get_layer("block1_out").output])
+        probe = keras.Model(model.inputs[0], [model.get_layer("stem").output, model.get_layer("block1_out").output])
         outputs[residual] = [np.asarray(t) for t in probe(x)]
     stem, block = outputs[True]
     np.testing.assert_allclose(block, stem)
@@ -67,10 +67,16 @@ def test_plain_vs_residual_result_and_plot():
         c2_residual.plain_vs_residual({**settings, "n_images": 5})
 
 
-def test_settings_of_both_modes_are_valid():
-    for mode in ("fast", "full"):
+def test_settings_of_every_mode_are_valid():
+    from cnncourse import config
+
+    from cnncourse.models.c1_convnet import TRAINING
+    from cnncourse.models.c2_classic import LENET_TRAINING
+
+    for mode in config.MODES:
         c2_residual._check_residual_settings(c2_residual.RESIDUAL_EXPERIMENT[mode])
         c2_transfer._check_transfer_settings(c2_transfer.TRANSFER_EXPERIMENT[mode])
+        assert set(TRAINING[mode]) == set(TRAINING["fast"]) and set(LENET_TRAINING[mode]) == set(LENET_TRAINING["fast"])
 
 
 def test_freezing_leaves_only_the_new_head_to_train():

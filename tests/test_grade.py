@@ -228,3 +228,17 @@ def test_bad_folders_are_refused_with_a_clear_message(course, tmp_path):
         grade(tmp_path / "one_student", course_dir=root / "autograder")
     with pytest.raises(ValueError, match="unknown chapter.*c7"):
         grade(tmp_path / "one_student", chapters=["c7"], course_dir=root / "autograder")
+
+
+def test_autograde_kernels_run_in_grade_mode_and_the_environment_is_restored(monkeypatch):
+    import os
+
+    from cnncourse import config
+    from cnncourse.grading.course import notebook_environment
+
+    monkeypatch.setenv("CNNCOURSE_MODE", "full")
+    with notebook_environment("grade"):
+        assert config.mode() == "grade" and config.pick(fast=1, full=2) == 1
+    with notebook_environment():
+        assert config.mode() == "fast"
+    assert os.environ["CNNCOURSE_MODE"] == "full"

@@ -32,6 +32,7 @@ from cnncourse.ops.validate import require_int
 RESIDUAL_EXPERIMENT = {
     "fast": {"n_images": 2000, "depth": 24, "epochs": 6, "batch_size": 32, "learning_rate": 1e-3},
     "full": {"n_images": None, "depth": 40, "epochs": 20, "batch_size": 32, "learning_rate": 1e-3},
+    "grade": {"n_images": 200, "depth": 4, "epochs": 1, "batch_size": 32, "learning_rate": 1e-3},  # smoke run
 }
 SETTING_KEYS = ("n_images", "depth", "epochs", "batch_size", "learning_rate")
 INITIALIZER = "glorot_uniform"  # Keras's default: a "plain" initialisation, not tuned for depth

@@ -7,7 +7,8 @@ the gradebook and nbgrader's working folders. `load_course` reads that configura
 nbgrader steps run in this process (nbgrader's converter classes, as its own NbGraderAPI does) rather than in a
 subprocess per call: a subprocess costs seconds of imports per student. Every call is wrapped by
 `run_nbgrader`, which catches any failure and returns it with nbgrader's log, so one bad submission never stops
-the others. Notebooks always execute in fast mode (CNNCOURSE_MODE=fast), see `notebook_environment`.
+the others. Notebooks execute in fast mode (CNNCOURSE_MODE=fast), and in grade mode for autograde (trainings
+shrink to a smoke run: no grade depends on them), see `notebook_environment`.
 """
 
 import contextlib
@@ -28,10 +29,10 @@ CONFIG_NAME = "nbgrader_config.py"
 # submissions, logs. Git-ignored.
 WORK_DIR = ".grading"
 
-# Environment of every notebook kernel started by build and grade. CNNCOURSE_MODE is forced to fast; the others
-# keep a value the caller set. TF_ENABLE_ONEDNN_OPTS=0 silences a timestamped TensorFlow notice that would land
+# Environment of every notebook kernel started by build and grade. CNNCOURSE_MODE is forced (fast for build and
+# validation, grade for autograde: see cnncourse.config); the others keep a value the caller set. TF_ENABLE_ONEDNN_OPTS=0 silences a timestamped TensorFlow notice that would land
 # in a cell's output (see docs/architecture.md, "Stable notebook outputs").
-FORCED_ENV = {"CNNCOURSE_MODE": "fast"}
+MODE_VAR = "CNNCOURSE_MODE"
 DEFAULT_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"}
 
 
@@ -40,14 +41,14 @@ class CourseError(ValueError):
 
 
 @contextlib.contextmanager
-def notebook_environment():
-    """Set the environment that notebook kernels inherit (fast mode); restore the previous one afterwards.
+def notebook_environment(mode="fast"):
+    """Set the environment that notebook kernels inherit (CNNCOURSE_MODE=mode); restore the previous one afterwards.
 
     Also puts this interpreter's bin/ first on PATH: nbgrader's gradebook runs the `alembic` command, which is
     only found there when the virtual environment is not activated (e.g. `.venv/bin/cnncourse grade`).
     """
-    saved = {key: os.environ.get(key) for key in [*FORCED_ENV, *DEFAULT_ENV, "PATH"]}
-    os.environ.update(FORCED_ENV)
+    saved = {key: os.environ.get(key) for key in [MODE_VAR, *DEFAULT_ENV, "PATH"]}
+    os.environ[MODE_VAR] = mode
     for key, value in DEFAULT_ENV.items():
         os.environ.setdefault(key, value)
     bin_dir = os.path.dirname(sys.executable)
@@ -224,7 +225,7 @@ def run_nbgrader(step, course, assignment, student="*", force=False, **coursedir
     """Run one nbgrader step ("generate_assignment", "autograde", "generate_feedback") in this process.
 
     `coursedir` overrides CourseDirectory settings for this call only (e.g. release_directory=scratch).
-    Notebooks execute with `notebook_environment()`. Never raises for a failure of the step: returns an
+    Notebooks execute with `notebook_environment()`, in grade mode for autograde. Never raises for a failure of the step: returns an
     NbgraderRun with success False, nbgrader's log and the traceback.
     """
     import copy
@@ -248,7 +249,7 @@ def run_nbgrader(step, course, assignment, student="*", force=False, **coursedir
     logger.setLevel(logging.INFO)
     logger.handlers[:] = [handler]
     try:
-        with notebook_environment(), warnings.catch_warnings():
+        with notebook_environment("grade" if step == "autograde" else "fast"), warnings.catch_warnings():
             # nbgrader's gradebook code triggers SQLAlchemy warnings about its own session handling: not ours to fix
             warnings.filterwarnings("ignore", module="sqlalchemy")
             warnings.filterwarnings("ignore", message=".*not in session.*")

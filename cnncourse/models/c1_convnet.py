@@ -21,6 +21,7 @@ from keras import layers
 TRAINING = {
     "fast": {"n_images": 2000, "epochs": 3, "batch_size": 32},
     "full": {"n_images": None, "epochs": 20, "batch_size": 32},
+    "grade": {"n_images": 200, "epochs": 1, "batch_size": 32},  # autograding: a smoke run (cnncourse.config)
 }
 
 

@@ -17,7 +17,6 @@ import keras
 import numpy as np
 from keras import layers
 
-from cnncourse.models.c2_classic import require_image_shape
 from cnncourse.ops.validate import require_array, require_int
 
 WINDOW = 14  # side of the window the classifier reads
@@ -93,7 +92,8 @@ def sliding_window_predictions(classifier, image, stride=STRIDE):
         (rows, cols, n_classes) float array: the probabilities for the window at (stride * row, stride * col).
     """
     require_array(image, "image (n_H, n_W, n_channels)", ndim=3)
-    require_image_shape(image.shape, WINDOW)
+    if min(image.shape[:2]) < WINDOW:
+        raise ValueError(f"image must be at least {WINDOW}x{WINDOW} pixels (one window), got shape {image.shape}")
     stride = require_int(stride, "stride", 1)
     rows, cols = (image.shape[0] - WINDOW) // stride + 1, (image.shape[1] - WINDOW) // stride + 1
     crops = np.stack([image[r * stride:r * stride + WINDOW, c * stride:c * stride + WINDOW]

@@ -1,0 +1,112 @@
+"""Chapter 3: a small YOLO for the generated scenes — the network, its output head, its loss and its predictions.
+
+The network maps a (size, size, 3) image to raw outputs (S, S, A, 5 + n_classes), S = size / 16. The head turns
+them into YOLO's quantities, per cell and anchor:
+    pc     = sigmoid(t_o)                         probability that an object's centre is in this cell and anchor
+    bx, by = sigmoid(t_x), sigmoid(t_y)           the centre inside the cell
+    bh, bw = anchor_h * exp(t_h), anchor_w * exp(t_w)   in cells
+    c      = softmax(t_c)                         class probabilities
+The loss (yolo_loss) compares the head with targets from cnncourse.ops.c3_yolo.yolo_targets. Written with
+keras.ops, so the model trains on the TensorFlow and the JAX backends.
+"""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from cnncourse.ops.c3_boxes import filter_boxes, non_max_suppression_per_class
+from cnncourse.ops.c3_yolo import yolo_decode
+from cnncourse.ops.validate import require_array, require_int
+
+CELL = 16  # pixels per grid cell: the network halves the image four times
+# (height, width) of the anchors in cells, for objects of 14 to 40 pixels: small square, large square, tall.
+ANCHORS = np.array([[1.3, 1.3], [2.2, 2.2], [2.0, 1.3]], dtype=np.float32)
+MAX_LOG_SIZE = 4.0  # clip t_h, t_w before exp: a box at most e^4 anchors tall keeps early training finite
+
+
+def yolo_model(image_size=96, n_anchors=len(ANCHORS), n_classes=3):
+    """The YOLO network: four conv-BN-LeakyReLU-pool stages, two more convolutions, a 1x1 output convolution.
+
+    Args:
+        image_size: side of the square input in pixels, a multiple of CELL (16), >= 32.
+        n_anchors, n_classes: ints >= 1.
+    Returns:
+        keras.Model mapping (batch, image_size, image_size, 3) to raw outputs (batch, S, S, n_anchors, 5 + n_classes)
+        with S = image_size // 16.
+    """
+    image_size = require_int(image_size, "image_size", 32)
+    if image_size % CELL:
+        raise ValueError(f"image_size must be a multiple of {CELL}, got {image_size}")
+    n_anchors, n_classes = require_int(n_anchors, "n_anchors", 1), require_int(n_classes, "n_classes", 1)
+    inputs = keras.Input((image_size, image_size, 3), name="image")
+    x = inputs
+    for stage, filters in enumerate((16, 32, 64, 128), start=1):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{stage}")(x)
+        x = layers.BatchNormalization(name=f"bn{stage}")(x)
+        x = layers.LeakyReLU(0.1, name=f"leaky{stage}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{stage}")(x)
+    for stage in (5, 6):
+        x = layers.Conv2D(128, 3, padding="same", use_bias=False, name=f"conv{stage}")(x)
+        x = layers.BatchNormalization(name=f"bn{stage}")(x)
+        x = layers.LeakyReLU(0.1, name=f"leaky{stage}")(x)
+    x = layers.Conv2D(n_anchors * (5 + n_classes), 1, name="output")(x)
+    grid = image_size // CELL
+    outputs = layers.Reshape((grid, grid, n_anchors, 5 + n_classes), name="yolo_output")(x)
+    return keras.Model(inputs, outputs, name="yolo")
+
+
+def yolo_head(raw, anchors=ANCHORS):
+    """Raw outputs (batch, S, S, A, 5 + n_classes) -> the same shape holding [pc, bx, by, bh, bw, c...]."""
+    anchors = ops.convert_to_tensor(anchors, dtype=raw.dtype)
+    pc_xy = ops.sigmoid(raw[..., 0:3])
+    sizes = anchors * ops.exp(ops.clip(raw[..., 3:5], -MAX_LOG_SIZE, MAX_LOG_SIZE))
+    classes = ops.softmax(raw[..., 5:], axis=-1)
+    return ops.concatenate([pc_xy, sizes, classes], axis=-1)
+
+
+def yolo_loss(anchors=ANCHORS, lambda_coord=5.0, lambda_noobj=0.5, epsilon=1e-7):
+    """The YOLO loss as a Keras loss function of (targets, raw outputs), both (batch, S, S, A, 5 + n_classes).
+
+    Per cell and anchor, with obj = the target's pc:
+        logistic loss of pc, weighted 1 where obj = 1 and lambda_noobj where obj = 0 (most cells are empty);
+        obj * lambda_coord * ((bx - bx')^2 + (by - by')^2 + (sqrt bh - sqrt bh')^2 + (sqrt bw - sqrt bw')^2),
+            square roots so that an error of a pixel counts more on a small box than on a large one;
+        obj * cross-entropy of the classes.
+    Summed over cells and anchors, averaged over the batch.
+    """
+    def loss(y_true, y_pred):
+        y_true = ops.convert_to_tensor(y_true, dtype=y_pred.dtype)
+        head = yolo_head(y_pred, anchors)
+        obj = y_true[..., 0]
+        pc = ops.clip(head[..., 0], epsilon, 1 - epsilon)
+        confidence = -(obj * ops.log(pc) + lambda_noobj * (1 - obj) * ops.log(1 - pc))
+        centre = ops.sum(ops.square(head[..., 1:3] - y_true[..., 1:3]), axis=-1)
+        size = ops.sum(ops.square(ops.sqrt(head[..., 3:5]) - ops.sqrt(y_true[..., 3:5])), axis=-1)
+        classes = -ops.sum(y_true[..., 5:] * ops.log(ops.clip(head[..., 5:], epsilon, 1.0)), axis=-1)
+        per_anchor = confidence + obj * (lambda_coord * (centre + size) + classes)
+        return ops.mean(ops.sum(per_anchor, axis=(1, 2, 3)))
+
+    return loss
+
+
+def predict_boxes(model, images, anchors=ANCHORS, score_threshold=0.5, iou_threshold=0.5, max_boxes=10):
+    """The whole pipeline: network, head, decoding, score filter and per-class NMS, image by image.
+
+    Args:
+        model: a yolo_model.
+        images: (N, size, size, 3) float array.
+        anchors: the (A, 2) anchors the model was trained with.
+        score_threshold: keep a box when pc * c_max >= this.
+        iou_threshold, max_boxes: of the per-class non-max suppression.
+    Returns:
+        list of N dicts with "boxes" (k, 4) corner boxes in pixels, "scores" (k,) and "labels" (k,) ints.
+    """
+    require_array(images, "images (N, size, size, 3)", ndim=4)
+    head = np.asarray(ops.convert_to_numpy(yolo_head(ops.convert_to_tensor(model.predict(images, verbose=0)), anchors)))
+    results = []
+    for output in head:
+        confidence, boxes, probs = yolo_decode(output.astype(np.float64), images.shape[1])
+        scores, boxes, labels = filter_boxes(confidence, boxes, probs, score_threshold)
+        keep = non_max_suppression_per_class(boxes, scores, labels, iou_threshold, max_boxes)
+        results.append({"boxes": boxes[keep], "scores": scores[keep], "labels": labels[keep]})
+    return results

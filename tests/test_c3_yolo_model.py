@@ -1,0 +1,95 @@
+"""Chapter 3's YOLO network, head, loss and prediction pipeline (cnncourse.models.c3_yolo), and its training run."""
+
+import numpy as np
+import pytest
+from keras import ops
+
+from cnncourse.data.scenes import make_scenes
+from cnncourse.experiments.c3_detection import DETECTION_TRAINING, scene_targets, train_yolo, truths_of
+from cnncourse.models.c3_yolo import ANCHORS, predict_boxes, yolo_head, yolo_loss, yolo_model
+from cnncourse.ops.c3_map import mean_average_precision
+
+
+def numpy(x):
+    return np.asarray(ops.convert_to_numpy(x))
+
+
+def test_model_output_shape_and_head_at_zero():
+    model = yolo_model(96, 3, 3)
+    assert model.output.shape[1:] == (6, 6, 3, 8)
+    head = numpy(yolo_head(ops.zeros((1, 6, 6, 3, 8))))
+    np.testing.assert_allclose(head[..., :3], 0.5)
+    np.testing.assert_allclose(head[0, 2, 4, :, 3:5], ANCHORS)  # exp(0) times the anchors
+    np.testing.assert_allclose(head[..., 5:], 1 / 3, rtol=1e-6)
+
+
+def loop_loss(y_true, raw, lambda_coord=5.0, lambda_noobj=0.5):
+    """The YOLO loss by loops over examples, cells and anchors, from the formulas of yolo_loss's docstring."""
+    sigmoid = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
+    total = 0.0
+    for b in range(raw.shape[0]):
+        for i, j, a in np.ndindex(raw.shape[1:4]):
+            t, y = raw[b, i, j, a], y_true[b, i, j, a]
+            pc = sigmoid(t[0])
+            if y[0] == 1:
+                bx, by = sigmoid(t[1]), sigmoid(t[2])
+                bh, bw = ANCHORS[a] * np.exp(t[3:5])
+                probs = np.exp(t[5:]) / np.exp(t[5:]).sum()
+                total += -np.log(pc) + lambda_coord * ((bx - y[1]) ** 2 + (by - y[2]) ** 2 + (np.sqrt(bh) - np.sqrt(y[3])) ** 2
+                                                      + (np.sqrt(bw) - np.sqrt(y[4])) ** 2) - np.log(probs[np.argmax(y[5:])])
+            else:
+                total += -lambda_noobj * np.log(1 - pc)
+    return total / raw.shape[0]
+
+
+def test_loss_matches_a_loop_over_cells_and_anchors():
+    scenes = make_scenes(3, seed=1)
+    targets, _ = scene_targets(scenes)
+    raw = np.random.default_rng(0).normal(0, 0.5, targets.shape).astype(np.float32)
+    got = float(numpy(yolo_loss()(targets, ops.convert_to_tensor(raw))))
+    assert got == pytest.approx(loop_loss(targets.astype(np.float64), raw.astype(np.float64)), rel=1e-4)
+
+
+class PerfectModel:
+    """Stands in for a network: returns the raw outputs whose head equals the given targets (near enough)."""
+
+    def __init__(self, targets):
+        logit = lambda p: np.log(np.clip(p, 1e-6, 1 - 1e-6) / (1 - np.clip(p, 1e-6, 1 - 1e-6)))  # noqa: E731
+        raw = np.zeros_like(targets)
+        raw[..., 0] = np.where(targets[..., 0] == 1, 12.0, -12.0)
+        raw[..., 1:3] = logit(targets[..., 1:3])
+        sizes = np.where(targets[..., 3:5] > 0, targets[..., 3:5], ANCHORS)
+        raw[..., 3:5] = np.log(sizes / ANCHORS)
+        raw[..., 5:] = np.where(targets[..., 5:] == 1, 12.0, 0.0)
+        self.raw = raw
+
+    def predict(self, images, verbose=0):
+        return self.raw[: len(images)]
+
+
+def test_pipeline_gives_back_the_true_boxes_from_perfect_outputs():
+    from cnncourse.ops.c3_yolo import yolo_targets
+
+    scenes = make_scenes(20, seed=2)
+    targets, _ = scene_targets(scenes)
+    truths = []  # the objects a YOLO target can hold: every object but the reported conflicts
+    for boxes, labels in zip(scenes["boxes"], scenes["labels"]):
+        _, conflicts = yolo_targets(boxes, labels, 6, ANCHORS, 96, 3)
+        keep = np.setdiff1d(np.arange(len(boxes)), [c[0] for c in conflicts])
+        truths.append({"boxes": boxes[keep], "labels": labels[keep]})
+    predictions = predict_boxes(PerfectModel(targets), scenes["images"])
+    value, per_class = mean_average_precision(predictions, truths, 3)
+    assert value == pytest.approx(1.0) and per_class == pytest.approx([1.0, 1.0, 1.0])
+    assert [len(p["boxes"]) for p in predictions] == [len(t["boxes"]) for t in truths]
+
+
+def test_training_runs_in_grade_mode_and_reports_its_figures():
+    result = train_yolo(DETECTION_TRAINING["grade"], seed=0)
+    assert len(result["history"]) == 1 and np.isfinite(result["history"][0])
+    assert 0 <= result["map"] <= 1 and len(result["per_class"]) == 3 and result["images_per_second"] > 0
+
+
+@pytest.mark.parametrize("kwargs, words", [({"image_size": 100}, "multiple of 16"), ({"n_classes": 0}, "n_classes")])
+def test_bad_arguments_raise_clear_errors(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        yolo_model(**kwargs)

@@ -22,6 +22,7 @@ DETECTION_TRAINING = {
 }
 SETTING_KEYS = ("n_train", "n_test", "image_size", "epochs", "batch_size", "learning_rate")
 TEST_SEED_OFFSET = 10_000  # held-out scenes are drawn with seed + this
+MAP_SCORE_THRESHOLD = 0.05  # mAP reads the whole precision-recall curve: keep low-score boxes for it
 
 
 def scene_targets(scenes, anchors=ANCHORS):
@@ -65,7 +66,8 @@ def train_yolo(settings, seed=0):
     history = model.fit(train["images"], targets, epochs=settings["epochs"], batch_size=settings["batch_size"],
                         verbose=0).history
     seconds = time.perf_counter() - start
-    value, per_class = mean_average_precision(predict_boxes(model, test["images"]), truths_of(test), len(CLASS_NAMES))
+    predictions = predict_boxes(model, test["images"], score_threshold=MAP_SCORE_THRESHOLD)
+    value, per_class = mean_average_precision(predictions, truths_of(test), len(CLASS_NAMES))
     return {"model": model, "history": history["loss"], "map": value, "per_class": per_class,
             "conflicts": conflicts, "seconds": seconds,
             "images_per_second": settings["epochs"] * settings["n_train"] / seconds, "test_scenes": test}

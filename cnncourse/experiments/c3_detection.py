@@ -14,9 +14,11 @@ from cnncourse.models.c3_yolo import ANCHORS, CELL, predict_boxes, yolo_loss, yo
 from cnncourse.ops.c3_map import mean_average_precision
 from cnncourse.ops.c3_yolo import yolo_targets
 
+# Scenes are generated, so full mode simply uses many: a 3,000-scene, 30-epoch CPU run reached mAP@0.5 0.73 held out
+# and 0.98 on its training scenes (overfitting). Full mode's target (0.9 held out) is not yet measured (no GPU).
 DETECTION_TRAINING = {
     "fast": {"n_train": 1500, "n_test": 200, "image_size": 96, "epochs": 12, "batch_size": 32, "learning_rate": 2e-3},
-    "full": {"n_train": 12000, "n_test": 1000, "image_size": 96, "epochs": 60, "batch_size": 64,
+    "full": {"n_train": 20000, "n_test": 1000, "image_size": 96, "epochs": 40, "batch_size": 64,
              "learning_rate": 2e-3},
     "grade": {"n_train": 64, "n_test": 16, "image_size": 96, "epochs": 1, "batch_size": 32, "learning_rate": 2e-3},
 }

@@ -4,13 +4,15 @@
     conv_explorer()          # last line of a cell: image, filter, stride and padding -> output and formula
 
 Chapter 1: conv_explorer, pool_explorer. Chapter 2: architecture_explorer (layers, parameters and
-multiplications of a network), scaling_explorer (EfficientNet's compound scaling).
+multiplications of a network), scaling_explorer (EfficientNet's compound scaling). Chapter 3: iou_playground.
 """
 
 from cnncourse.widgets.architecture_explorer import NETWORKS, architecture_explorer, network_summary
 from cnncourse.widgets.conv_explorer import FILTERS, conv_explorer, convolve_image, parse_kernel, size_formula
+from cnncourse.widgets.iou_playground import iou_playground
 from cnncourse.widgets.pool_explorer import pool_explorer, pool_image
 from cnncourse.widgets.scaling_explorer import scaling_explorer, scaling_numbers
 
-__all__ = ["FILTERS", "NETWORKS", "architecture_explorer", "conv_explorer", "convolve_image", "network_summary",
+__all__ = ["FILTERS", "NETWORKS", "architecture_explorer", "conv_explorer", "convolve_image", "iou_playground",
+           "network_summary",
            "parse_kernel", "pool_explorer", "pool_image", "scaling_explorer", "scaling_numbers", "size_formula"]

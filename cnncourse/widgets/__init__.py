@@ -14,5 +14,5 @@ from cnncourse.widgets.pool_explorer import pool_explorer, pool_image
 from cnncourse.widgets.scaling_explorer import scaling_explorer, scaling_numbers
 
 __all__ = ["FILTERS", "NETWORKS", "architecture_explorer", "conv_explorer", "convolve_image", "iou_playground",
-           "network_summary",
-           "parse_kernel", "pool_explorer", "pool_image", "scaling_explorer", "scaling_numbers", "size_formula"]
+           "network_summary", "parse_kernel", "pool_explorer", "pool_image", "scaling_explorer", "scaling_numbers",
+           "size_formula"]

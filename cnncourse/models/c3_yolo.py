@@ -89,6 +89,30 @@ def yolo_loss(anchors=ANCHORS, lambda_coord=5.0, lambda_noobj=0.5, epsilon=1e-7)
     return loss
 
 
+def candidate_boxes(model, images, anchors=ANCHORS):
+    """Every box the network proposes, image by image, before the score filter and non-max suppression.
+
+    Network, head and decoding (cnncourse.ops.c3_yolo.yolo_decode); each box's score and class are those of
+    cnncourse.ops.c3_boxes.filter_boxes, with no threshold: score = pc * c_max, label = argmax_i pc * c_i.
+
+    Args:
+        model: a yolo_model (or anything with predict(images, verbose=0) -> raw outputs (N, S, S, A, 5 + n_classes)).
+        images: (N, size, size, 3) float array.
+        anchors: the (A, 2) anchors the model was trained with.
+    Returns:
+        list of N dicts with "boxes" (S*S*A, 4) corner boxes in pixels, "scores" (S*S*A,) floats and "labels"
+        (S*S*A,) ints, in the order row, col, anchor.
+    """
+    require_array(images, "images (N, size, size, 3)", ndim=4)
+    head = np.asarray(ops.convert_to_numpy(yolo_head(ops.convert_to_tensor(model.predict(images, verbose=0)), anchors)))
+    results = []
+    for output in head:
+        confidence, boxes, probs = yolo_decode(output.astype(np.float64), images.shape[1])
+        scores, boxes, labels = filter_boxes(confidence, boxes, probs, threshold=-np.inf)  # every box kept
+        results.append({"boxes": boxes, "scores": scores, "labels": labels})
+    return results
+
+
 def predict_boxes(model, images, anchors=ANCHORS, score_threshold=0.5, iou_threshold=0.5, max_boxes=10):
     """The whole pipeline: network, head, decoding, score filter and per-class NMS, image by image.
 
@@ -101,12 +125,10 @@ def predict_boxes(model, images, anchors=ANCHORS, score_threshold=0.5, iou_thres
     Returns:
         list of N dicts with "boxes" (k, 4) corner boxes in pixels, "scores" (k,) and "labels" (k,) ints.
     """
-    require_array(images, "images (N, size, size, 3)", ndim=4)
-    head = np.asarray(ops.convert_to_numpy(yolo_head(ops.convert_to_tensor(model.predict(images, verbose=0)), anchors)))
     results = []
-    for output in head:
-        confidence, boxes, probs = yolo_decode(output.astype(np.float64), images.shape[1])
-        scores, boxes, labels = filter_boxes(confidence, boxes, probs, score_threshold)
+    for candidates in candidate_boxes(model, images, anchors):
+        passing = candidates["scores"] >= score_threshold  # the test of filter_boxes
+        boxes, scores, labels = (candidates[key][passing] for key in ("boxes", "scores", "labels"))
         keep = non_max_suppression_per_class(boxes, scores, labels, iou_threshold, max_boxes)
         results.append({"boxes": boxes[keep], "scores": scores[keep], "labels": labels[keep]})
     return results

@@ -4,15 +4,19 @@
     conv_explorer()          # last line of a cell: image, filter, stride and padding -> output and formula
 
 Chapter 1: conv_explorer, pool_explorer. Chapter 2: architecture_explorer (layers, parameters and
-multiplications of a network), scaling_explorer (EfficientNet's compound scaling). Chapter 3: iou_playground.
+multiplications of a network), scaling_explorer (EfficientNet's compound scaling). Chapter 3: iou_playground,
+anchor_explorer (which grid cell and anchor take each object of a scene), nms_explorer (score and IoU thresholds
+of non-max suppression on a detector's proposed boxes).
 """
 
+from cnncourse.widgets.anchor_explorer import anchor_explorer
 from cnncourse.widgets.architecture_explorer import NETWORKS, architecture_explorer, network_summary
 from cnncourse.widgets.conv_explorer import FILTERS, conv_explorer, convolve_image, parse_kernel, size_formula
 from cnncourse.widgets.iou_playground import iou_playground
+from cnncourse.widgets.nms_explorer import nms_explorer
 from cnncourse.widgets.pool_explorer import pool_explorer, pool_image
 from cnncourse.widgets.scaling_explorer import scaling_explorer, scaling_numbers
 
-__all__ = ["FILTERS", "NETWORKS", "architecture_explorer", "conv_explorer", "convolve_image", "iou_playground",
-           "network_summary", "parse_kernel", "pool_explorer", "pool_image", "scaling_explorer", "scaling_numbers",
-           "size_formula"]
+__all__ = ["FILTERS", "NETWORKS", "anchor_explorer", "architecture_explorer", "conv_explorer", "convolve_image",
+           "iou_playground", "network_summary", "nms_explorer", "parse_kernel", "pool_explorer", "pool_image",
+           "scaling_explorer", "scaling_numbers", "size_formula"]

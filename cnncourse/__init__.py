@@ -10,9 +10,14 @@ Folders, one concern each:
     bench/    `cnncourse bench ...` measurements
 """
 
+import logging
 import os
 
 # TensorFlow's C++ start-up notices (oneDNN, CPU features) say nothing a student needs.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# tf.function's "triggered retracing" warnings: the notebooks build and call many small models on purpose (a window
+# classifier and its convolutional twin, one model per experiment), so the warning is noise there, and it would
+# land in the saved outputs that nbval compares.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 __version__ = "0.1.0"

@@ -84,3 +84,21 @@ MISTAKES += [
     Mistake(_C2, "c2_3_mobilenet_efficientnet", "separable_cost_ratio", old="1.0 / f ** 2", new="1.0 / f",
             loses={"separable_cost_ratio_tests"}, message="separable_cost_ratio"),
 ]
+
+# Chapter 3: one per notebook, each local to its function
+_C3 = "c3_detection"
+MISTAKES += [
+    # the pc mask forgotten: don't-care entries of background images enter the loss
+    Mistake(_C3, "c3_1_localization_sliding", "localization_loss",
+            old="squared[:, 0] + has_object * ops.sum(", new="squared[:, 0] + ops.sum(",
+            loses={"localization_loss_tests"}, message="pc == 0"),
+    # intersection height not clipped at 0: boxes side by side in y get a negative "intersection"
+    Mistake(_C3, "c3_2_boxes_anchors", "iou",
+            old="inter_h = max(0.0, min(box1[3], box2[3]) - max(box1[1], box2[1]))",
+            new="inter_h = min(box1[3], box2[3]) - max(box1[1], box2[1])",
+            loses={"iou_tests"}, message="overlap only in x"),
+    # boxes visited in input order instead of best score first
+    Mistake(_C3, "c3_3_yolo", "non_max_suppression",
+            old='order = list(np.argsort(-scores, kind="stable"))', new="order = list(range(len(scores)))",
+            loses={"non_max_suppression_tests"}, message="tf.image.non_max_suppression"),
+]

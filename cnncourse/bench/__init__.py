@@ -14,6 +14,7 @@ BENCHMARKS = {
     "residual": ("cnncourse.bench.residual", "Chapter 2 plain vs residual network of the same depth, --repeats seeds"),
     "transfer": ("cnncourse.bench.transfer", "Chapter 2 transfer learning vs training from scratch, --repeats seeds"),
     "detection": ("cnncourse.bench.detection", "Chapter 3 small YOLO: mAP@0.5 on held-out scenes, training images/s"),
+    "unet": ("cnncourse.bench.unet", "Chapter 4 U-Net: mean IoU per class on held-out scenes, training images/s"),
 }
 
 

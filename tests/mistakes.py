@@ -102,3 +102,16 @@ MISTAKES += [
             old='order = list(np.argsort(-scores, kind="stable"))', new="order = list(range(len(scores)))",
             loses={"non_max_suppression_tests"}, message="tf.image.non_max_suppression"),
 ]
+
+# Chapter 4: one per notebook
+_C4 = "c4_unet"
+MISTAKES += [
+    # overlapping placements overwrite each other instead of adding up
+    Mistake(_C4, "c4_1_transpose_convolution", "conv_transpose_forward",
+            old="horiz_start:horiz_end, :] += scaled", new="horiz_start:horiz_end, :] = scaled",
+            loses={"conv_transpose_forward_tests"}, message="ADD their numbers"),
+    # IoU divided by the true pixels of the class instead of the union
+    Mistake(_C4, "c4_2_unet", "mean_iou",
+            old="union = counts.sum(axis=1) + counts.sum(axis=0) - intersection", new="union = counts.sum(axis=1)",
+            loses={"mean_iou_tests"}, message="divide by the union"),
+]

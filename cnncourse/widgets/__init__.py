@@ -7,18 +7,21 @@ Chapter 1: conv_explorer, pool_explorer. Chapter 2: architecture_explorer (layer
 multiplications of a network), scaling_explorer (EfficientNet's compound scaling). Chapter 3: iou_playground,
 anchor_explorer (which grid cell and anchor take each object of a scene), nms_explorer (score and IoU thresholds
 of non-max suppression on a detector's proposed boxes). Chapter 4: transpose_stepper (a transpose convolution,
-one input pixel at a time).
+one input pixel at a time). Chapter 5: face_pair_explorer (two faces, their distance and the verification
+decision), roc_explorer (a threshold slider moving the point on the ROC curve).
 """
 
 from cnncourse.widgets.anchor_explorer import anchor_explorer
 from cnncourse.widgets.architecture_explorer import NETWORKS, architecture_explorer, network_summary
 from cnncourse.widgets.conv_explorer import FILTERS, conv_explorer, convolve_image, parse_kernel, size_formula
+from cnncourse.widgets.face_pair_explorer import face_pair_explorer
 from cnncourse.widgets.iou_playground import iou_playground
 from cnncourse.widgets.nms_explorer import nms_explorer
 from cnncourse.widgets.pool_explorer import pool_explorer, pool_image
+from cnncourse.widgets.roc_explorer import roc_explorer
 from cnncourse.widgets.scaling_explorer import scaling_explorer, scaling_numbers
 from cnncourse.widgets.transpose_stepper import transpose_stepper
 
 __all__ = ["FILTERS", "NETWORKS", "anchor_explorer", "architecture_explorer", "conv_explorer", "convolve_image",
-           "iou_playground", "network_summary", "nms_explorer", "parse_kernel", "pool_explorer", "pool_image",
-           "scaling_explorer", "scaling_numbers", "size_formula", "transpose_stepper"]
+           "face_pair_explorer", "iou_playground", "network_summary", "nms_explorer", "parse_kernel", "pool_explorer",
+           "pool_image", "roc_explorer", "scaling_explorer", "scaling_numbers", "size_formula", "transpose_stepper"]

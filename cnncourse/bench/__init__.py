@@ -15,6 +15,8 @@ BENCHMARKS = {
     "transfer": ("cnncourse.bench.transfer", "Chapter 2 transfer learning vs training from scratch, --repeats seeds"),
     "detection": ("cnncourse.bench.detection", "Chapter 3 small YOLO: mAP@0.5 on held-out scenes, training images/s"),
     "unet": ("cnncourse.bench.unet", "Chapter 4 U-Net: mean IoU per class on held-out scenes, training images/s"),
+    "faces": ("cnncourse.bench.faces", "Chapter 5 triplet-loss encoder: verification accuracy and AUC on held-out "
+                                       "people, training images/s"),
 }
 
 

@@ -115,3 +115,17 @@ MISTAKES += [
             old="union = counts.sum(axis=1) + counts.sum(axis=0) - intersection", new="union = counts.sum(axis=1)",
             loses={"mean_iou_tests"}, message="divide by the union"),
 ]
+
+# Chapter 5: one per notebook
+_C5 = "c5_face_recognition"
+MISTAKES += [
+    # the hinge forgotten: satisfied triplets give negative losses that reward pushing them further apart
+    Mistake(_C5, "c5_1_triplet_loss", "triplet_loss",
+            old="ops.mean(ops.maximum(positive_distance - negative_distance + alpha, 0.0))",
+            new="ops.mean(positive_distance - negative_distance + alpha)",
+            loses={"triplet_loss_tests"}, message="the hinge"),
+    # the closest person returned even when nobody is close enough
+    Mistake(_C5, "c5_2_verification", "who_is_it",
+            old="if min_distance >= threshold:\n        identity = None\n", new="",
+            loses={"who_is_it_tests"}, message="who_is_it"),
+]

@@ -39,6 +39,8 @@ def one_layer(layer, input_shape):
     (layers.SeparableConv2D(8, 3), (6, 6, 3), 4 * 4 * 3 * 9 + 4 * 4 * 3 * 8),
     (layers.Dense(7), (10,), 70),
     (layers.Dense(7), (3, 3, 10), 9 * 70),
+    (layers.Conv2DTranspose(4, 3, strides=2, padding="same"), (5, 5, 3), 5 * 5 * 3 * 9 * 4),  # per input value
+    (layers.Conv2DTranspose(2, (2, 3)), (4, 6, 5), 4 * 6 * 5 * 6 * 2),
     (layers.MaxPooling2D(2), (4, 4, 3), 0),
     (layers.BatchNormalization(), (4, 4, 3), 0),
 ])

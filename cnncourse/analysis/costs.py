@@ -6,6 +6,7 @@ Only the layers that hold weights multiply:
     DepthwiseConv2D: n_H_out * n_W_out * n_C_prev * depth_multiplier * f_H * f_W
     SeparableConv2D: its depthwise part plus n_H_out * n_W_out * n_C_prev * depth_multiplier * n_C
     Dense:           n_in * units (times the positions when applied to a feature map)
+    Conv2DTranspose: n_H_in * n_W_in * n_C_prev * f_H * f_W * n_C (each input value scales the whole filter)
 Batch normalization, activations, pooling and additions are counted as free: they are a few operations per
 activation, orders of magnitude below the convolutions.
 """
@@ -32,6 +33,9 @@ def layer_multiplications(layer):
         n_C_prev = layer.input.shape[-1]
         f_H, f_W = layer.kernel_size
         return _positions(out) * n_C_prev * layer.depth_multiplier * f_H * f_W
+    if isinstance(layer, keras.layers.Conv2DTranspose):  # not a Conv2D subclass in Keras 3
+        f_H, f_W = layer.kernel_size
+        return _positions(tuple(layer.input.shape[1:])) * layer.input.shape[-1] * f_H * f_W * layer.filters
     if isinstance(layer, keras.layers.Conv2D):
         n_C_prev = layer.input.shape[-1]
         f_H, f_W = layer.kernel_size

@@ -183,7 +183,7 @@ def hidden_encode_box(encode_box):
         box = _as_tuple((x1, y1, x1 + rng.uniform(1, size - x1), y1 + rng.uniform(1, size - y1)))
         _check_encode(encode_box, box, grid, size)
     _check_encode(encode_box, (16.0, 0.0, 48.0, 64.0), 2, 64)  # centre on the border between two cells
-    _check_encode(encode_box, (60.0, 60.0, 64.0, 64.0), 4, 62)  # centre beyond the last cell's far edge
+    _check_encode(encode_box, (60.0, 60.0, 64.0, 64.0), 4, 62)  # centre on the image's far edge
 
 
 # --- anchors --------------------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ def conv_block(inputs, n_filters, dropout=0.0, max_pooling=True, name="down1"):
 def upsampling_block(expansive_input, contractive_input, n_filters, name="up1"):
     """An expanding block: a 3x3 transposed convolution of stride 2, the skip concatenated, two 3x3 convolutions.
 
+    The concatenation is [the transposed convolution's output, contractive_input], in that order, on the channels.
+
     Args:
         expansive_input: Keras tensor (batch, n_H, n_W, n_C) from the layer below.
         contractive_input: the skip, Keras tensor (batch, 2 n_H, 2 n_W, n_C_skip) of the contracting block.

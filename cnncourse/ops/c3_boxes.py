@@ -131,7 +131,7 @@ def encode_box(box, grid, image_size):
     """The grid cell responsible for a box (the one holding its centre) and the box relative to that cell.
 
     Args:
-        box: corner box (x1, y1, x2, y2) in pixels, inside the image.
+        box: corner box (x1, y1, x2, y2) in pixels whose centre lies in the image (0 <= centre <= image_size).
         grid: S, the image is cut into S x S cells (int >= 1).
         image_size: side of the square image in pixels (> 0).
     Returns:

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from cnncourse.data.folders import IMAGE_SUFFIXES, load_labelled_folder
-from cnncourse.data.landmarks import HEAD_HALF_HEIGHT, LANDMARK_NAMES, _near, _random_transform, _skin_colour
-from cnncourse.data.scenes import _background
+from cnncourse.data.landmarks import HEAD_HALF_HEIGHT, LANDMARK_NAMES, near_points_mask, random_face_transform, skin_colour
+from cnncourse.data.scenes import random_background
 from cnncourse.ops.validate import require_int
 
 HAIR_COLOURS = np.array([[0.08, 0.06, 0.05], [0.3, 0.18, 0.08], [0.55, 0.35, 0.15], [0.85, 0.7, 0.4],
@@ -62,7 +62,7 @@ def identity_traits(identity, seed=0):
     rng = np.random.default_rng([require_int(seed, "seed", 0), require_int(identity, "identity", 0), 0])
     hair = HAIR_COLOURS[rng.integers(len(HAIR_COLOURS))] * rng.uniform(0.8, 1.15)
     return {
-        "width": rng.uniform(0.29, 0.42), "jaw": rng.uniform(0.0, 0.35), "skin": _skin_colour(rng),
+        "width": rng.uniform(0.29, 0.42), "jaw": rng.uniform(0.0, 0.35), "skin": skin_colour(rng),
         "eye_dx": rng.uniform(0.11, 0.19), "eye_y": rng.uniform(-0.16, -0.06), "eye_r": rng.uniform(0.05, 0.085),
         "iris": IRIS_COLOURS[rng.integers(len(IRIS_COLOURS))] * rng.uniform(0.7, 1.2),
         "nose_y": rng.uniform(0.04, 0.13), "nose_len": rng.uniform(0.04, 0.14), "nose_r": rng.uniform(0.03, 0.055),
@@ -76,8 +76,8 @@ def identity_traits(identity, seed=0):
 
 def _draw(t, rng, size):
     """One image float64 (size, size, 3) of the person with traits t, and its landmarks (5, 2) in pixels."""
-    image = _background(rng, size) if rng.random() < P_TEXTURE else np.full((size, size, 3), rng.uniform(0.15, 0.6))
-    forward, inverse = _random_transform(rng, size)
+    image = random_background(rng, size) if rng.random() < P_TEXTURE else np.full((size, size, 3), rng.uniform(0.15, 0.6))
+    forward, inverse = random_face_transform(rng, size)
     u, v = inverse(*np.meshgrid(np.arange(size) + 0.5, np.arange(size) + 0.5))
     smile, opening, raise_ = t["smile"] + rng.uniform(-0.03, 0.05), rng.uniform(0.45, 1.0), rng.uniform(-0.015, 0.03)
     skin = np.clip(t["skin"] * rng.uniform(0.95, 1.05, 3), 0, 1)
@@ -90,8 +90,8 @@ def _draw(t, rng, size):
     layers = []  # (mask, colour), painted in order
     if t["hair_style"] == 1:
         layers.append((big & (v < 0.2) & (np.abs(u) > 0.75 * t["width"]), t["hair"]))
-    layers += [(head, skin), (_near(u, v, nose, t["nose_r"]), 0.65 * skin),
-               (_near(u, v, mouth, t["lip_t"]), t["lips"])]
+    layers += [(head, skin), (near_points_mask(u, v, nose, t["nose_r"]), 0.65 * skin),
+               (near_points_mask(u, v, mouth, t["lip_t"]), t["lips"])]
     if t["hair_style"] != 2:
         layers.append((big & (v < t["hairline"] + 0.03 * np.sin(9 * u)), t["hair"]))
     for side, eye in zip((-1, 1), eyes):
@@ -100,7 +100,7 @@ def _draw(t, rng, size):
         brow = eye + [0, -t["brow_gap"] - raise_] + np.stack([0.09 * _CURVE, side * t["brow_tilt"] * _CURVE], -1)
         layers += [(ring <= t["eye_r"] ** 2, np.full(3, 0.95)), (ring <= (0.6 * t["eye_r"]) ** 2, t["iris"]),
                    (ring <= (0.3 * t["eye_r"]) ** 2, np.full(3, 0.03)),
-                   (_near(u, v, brow, t["brow_t"]), 0.6 * t["hair"])]
+                   (near_points_mask(u, v, brow, t["brow_t"]), 0.6 * t["hair"])]
     if rng.random() < P_GLASSES:  # rims around both eyes and a bridge; the eye centres stay visible
         frame = np.clip(rng.uniform(0, 0.5, 3), 0, 1)
         radius = 1.7 * t["eye_r"]
@@ -108,7 +108,7 @@ def _draw(t, rng, size):
             d = np.sqrt((u - eye[0]) ** 2 + (v - eye[1]) ** 2)
             layers.append((np.abs(d - radius) <= 0.012, frame))
         bridge = np.stack([(t["eye_dx"] - radius) * _CURVE, np.full(17, t["eye_y"])], -1)
-        layers.append((_near(u, v, bridge, 0.012), frame))
+        layers.append((near_points_mask(u, v, bridge, 0.012), frame))
     if rng.random() < P_HAT:
         layers.append((big & (v < t["eye_y"] - t["brow_gap"] - 0.08), rng.uniform(0.1, 0.9, 3)))
     for mask, colour in layers:

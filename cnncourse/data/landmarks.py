@@ -15,7 +15,7 @@ Every image is drawn from one numpy Generator seeded by `seed`: the same seed gi
 
 import numpy as np
 
-from cnncourse.data.scenes import BACKGROUNDS, PLAIN_BACKGROUND, _background
+from cnncourse.data.scenes import BACKGROUNDS, PLAIN_BACKGROUND, random_background
 
 LANDMARK_NAMES = ("left eye", "right eye", "nose tip", "left mouth corner", "right mouth corner")
 FACE_FRACTION = (0.4, 0.8)  # the head's height is this share of the image side
@@ -62,18 +62,18 @@ def make_landmark_images(n, size=64, seed=0, background="texture"):
 
 def _make_face(rng, size, background):
     """One image float64 (size, size, 3) and its landmarks float64 (5, 2) in pixels."""
-    image = _background(rng, size) if background == "texture" else np.full((size, size, 3), PLAIN_BACKGROUND)
+    image = random_background(rng, size) if background == "texture" else np.full((size, size, 3), PLAIN_BACKGROUND)
     face = _random_face(rng)
-    forward, inverse = _random_transform(rng, size)
+    forward, inverse = random_face_transform(rng, size)
     u, v = inverse(*np.meshgrid(np.arange(size) + 0.5, np.arange(size) + 0.5))  # canonical coords of pixel centres
-    skin = _skin_colour(rng)
+    skin = skin_colour(rng)
     layers = [  # (mask, colour), painted in order
         ((u / HEAD_HALF_WIDTH) ** 2 + (v / HEAD_HALF_HEIGHT) ** 2 <= 1, skin),
-        (_near(u, v, face["mouth"], MOUTH_HALF_THICKNESS), np.array(MOUTH_COLOUR)),
-        (_near(u, v, face["nose"], NOSE_RADIUS), 0.6 * skin),
+        (near_points_mask(u, v, face["mouth"], MOUTH_HALF_THICKNESS), np.array(MOUTH_COLOUR)),
+        (near_points_mask(u, v, face["nose"], NOSE_RADIUS), 0.6 * skin),
     ]
     for eye in face["eyes"]:
-        layers += [(_near(u, v, eye, EYE_RADIUS), np.ones(3)), (_near(u, v, eye, PUPIL_RADIUS), np.full(3, 0.05))]
+        layers += [(near_points_mask(u, v, eye, EYE_RADIUS), np.ones(3)), (near_points_mask(u, v, eye, PUPIL_RADIUS), np.full(3, 0.05))]
     for mask, colour in layers:
         image[mask] = colour
     image = image + rng.normal(0.0, rng.uniform(*NOISE), size=image.shape)
@@ -91,7 +91,7 @@ def _random_face(rng):
     return {"eyes": np.array([[-eye_dx, eye_y], [eye_dx, eye_y]]), "nose": np.array([[0.0, nose_y]]), "mouth": mouth}
 
 
-def _random_transform(rng, size):
+def random_face_transform(rng, size):
     """forward(u, v) -> (x, y) pixels and its inverse, for a random squash, rotation, scale and position.
 
     The position keeps the whole (rotated) head ellipse inside the image.
@@ -115,14 +115,14 @@ def _random_transform(rng, size):
     return forward, inverse
 
 
-def _near(u, v, points, radius):
+def near_points_mask(u, v, points, radius):
     """Mask of the pixels whose canonical (u, v) lies within `radius` of any of `points` (k, 2) or (2,)."""
     points = np.reshape(points, (-1, 2))
     distance2 = (u[..., None] - points[:, 0]) ** 2 + (v[..., None] - points[:, 1]) ** 2
     return np.min(distance2, axis=-1) <= radius ** 2
 
 
-def _skin_colour(rng):
+def skin_colour(rng):
     """An RGB skin-like colour (3,): warm hue, moderate saturation, from dark to light."""
     from skimage import color
 

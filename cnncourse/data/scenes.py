@@ -135,14 +135,14 @@ def _check_arguments(n, size, classes, max_objects, background):
 
 def _make_scene(rng, size, classes, max_objects, background):
     """One scene: (image float64 (size, size, 3), list of boxes, list of labels)."""
-    image = _background(rng, size) if background == "texture" else np.full((size, size, 3), PLAIN_BACKGROUND)
+    image = random_background(rng, size) if background == "texture" else np.full((size, size, 3), PLAIN_BACKGROUND)
     owner = np.full((size, size), -1)  # index of the object seen at each pixel, -1 for background
     areas, boxes, labels = [], [], []
     low, high = max(8, round(14 * size / 96)), round(40 * size / 96)
     for _ in range(rng.integers(1, max_objects + 1)):
         label = int(rng.integers(len(classes)))
-        alpha = _object_alpha(rng, classes[label], int(rng.integers(low, high + 1)))
-        colour = _bright_colour(rng)
+        alpha = object_alpha(rng, classes[label], int(rng.integers(low, high + 1)))
+        colour = bright_colour(rng)
         near = boxes[rng.integers(len(boxes))] if boxes and rng.random() < NEAR_FRACTION else None
         for _try in range(_PLACEMENT_TRIES):
             top, left = _position(rng, alpha.shape, size, near)
@@ -176,7 +176,7 @@ def _position(rng, shape, size, near):
     return top, left
 
 
-def _object_alpha(rng, kind, side):
+def object_alpha(rng, kind, side):
     """Opacity (h, w) in [0, 1] of one object, cropped so its ink touches all four edges."""
     if kind == "square":
         return np.ones((side, side))
@@ -201,7 +201,7 @@ def _crop_to_ink(alpha):
     return alpha[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
-def _bright_colour(rng):
+def bright_colour(rng):
     """A saturated RGB colour (3,) whose brightest channel is >= 0.85, well above any background."""
     from skimage import color
 
@@ -209,7 +209,7 @@ def _bright_colour(rng):
     return color.hsv2rgb(hsv)[0, 0]
 
 
-def _background(rng, size):
+def random_background(rng, size):
     """A random crop of a random texture, resized to (size, size, 3), dimmed to at most 0.5."""
     from skimage import transform
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from cnncourse.data.folders import IMAGE_SUFFIXES
-from cnncourse.data.scenes import INK_THRESHOLD, _background, _bright_colour, _object_alpha
+from cnncourse.data.scenes import INK_THRESHOLD, random_background, bright_colour, object_alpha
 
 SEGMENTATION_CLASSES = ("background", "digit", "square", "disc", "triangle")
 
@@ -46,11 +46,11 @@ def make_segmentation_scenes(n, size=64, seed=0, max_objects=4):
     masks = np.zeros((n, size, size), dtype=np.uint8)
     low, high = round(16 * size / 64), round(32 * size / 64)
     for k in range(n):
-        image = _background(rng, size)
+        image = random_background(rng, size)
         for _ in range(rng.integers(1, max_objects + 1)):
             label = int(rng.integers(1, len(SEGMENTATION_CLASSES)))
             alpha = _alpha(rng, SEGMENTATION_CLASSES[label], int(rng.integers(low, high + 1)))
-            colour = _bright_colour(rng)
+            colour = bright_colour(rng)
             h, w = alpha.shape
             top, left = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
             patch = image[top:top + h, left:left + w]
@@ -65,7 +65,7 @@ def _alpha(rng, kind, side):
     if kind == "triangle":  # pointing up: apex in the middle of the top row, base the whole bottom row
         yy, xx = np.mgrid[:side, :side]
         return (np.abs(xx + 0.5 - side / 2) <= (yy + 1) / side * side / 2).astype(np.float64)
-    return _object_alpha(rng, kind, side)
+    return object_alpha(rng, kind, side)
 
 
 def load_segmentation_folder(folder, size=None):

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from cnncourse.data.scenes import CLASS_NAMES, _background, make_scenes
+from cnncourse.data.scenes import CLASS_NAMES, random_background, make_scenes
 from cnncourse.experiments.c2_residual import require_settings
 from cnncourse.models.c2_classic import require_number
 from cnncourse.models.c3_localization import localization_target, mixed_localization_loss
@@ -66,7 +66,7 @@ def localization_data(n, size=64, seed=0, empty_fraction=0.25):
     images = np.empty((n, size, size, 3), dtype=np.float32)
     boxes, labels = [None] * n, np.full(n, -1, dtype=np.int64)
     for i in np.flatnonzero(empty):
-        images[i] = _background(rng, size)
+        images[i] = random_background(rng, size)
     for k, i in enumerate(np.flatnonzero(~empty)):
         images[i] = scenes["images"][k]
         boxes[i] = tuple(float(v) for v in scenes["boxes"][k][0])

@@ -6,18 +6,19 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt requirements-nodeps.txt | cksum | cut -d' ' -f1)
 # TensorFlow prints a timestamped start-up notice on stderr when oneDNN is on; executed notebooks must be
 # comparable run to run, so notebook execution (build, nbval, autograde) turns it off.
 NOTEBOOK_ENV := CNNCOURSE_MODE=fast TF_ENABLE_ONEDNN_OPTS=0 TF_CPP_MIN_LOG_LEVEL=2
 
 .PHONY: lab test build grade bench doctor formgrader clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt requirements-nodeps.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -31,6 +31,17 @@ def pinned_requirements(pyproject=REPO / "pyproject.toml"):
     return pins
 
 
+def nodeps_requirements(path=REPO / "requirements-nodeps.txt"):
+    """Return {package name: version} of requirements-nodeps.txt (installed with pip --no-deps)."""
+    pins = {}
+    for line in Path(path).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            pins[name.strip().lower()] = version.strip()
+    return pins
+
+
 def _jupyter(*args):
     """Run `jupyter ARGS` with this interpreter; return its stdout and stderr without colour codes."""
     done = subprocess.run([sys.executable, "-m", "jupyter", *args], capture_output=True, text=True, check=False)
@@ -39,7 +50,7 @@ def _jupyter(*args):
 
 def check_pins():
     """Yield (ok, message) for each pinned package: installed at the pinned version?"""
-    for name, version in pinned_requirements().items():
+    for name, version in {**pinned_requirements(), **nodeps_requirements()}.items():
         try:
             installed = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -68,6 +79,12 @@ def check_data():
     import skimage.data
 
     yield skimage.data.camera().shape == (512, 512), "skimage.data sample images: available"
+    from cnncourse.models.c6_vgg import hed_weights_path
+
+    try:
+        yield True, f"VGG16 weights for Chapter 6: {hed_weights_path()}"
+    except FileNotFoundError as err:
+        yield False, str(err)
 
 
 def doctor(out=print):

@@ -65,7 +65,8 @@ def make_parser():
     p.set_defaults(func=_grade)
 
     p = sub.add_parser("bench", help="measure speed or quality, e.g. `cnncourse bench conv`")
-    p.add_argument("name", help="what to measure: conv, mnist, lenet, nets, residual, transfer, detection, unet, faces")
+    p.add_argument("name", help="what to measure: conv, mnist, lenet, nets, residual, transfer, detection, unet, "
+                                "faces, nst")
     p.add_argument("--repeats", type=int, default=None,
                    help="timed repetitions (conv: 20); training steps per network (nets: 3); seeds (residual, transfer: 3)")
     p.set_defaults(func=_bench)

@@ -17,6 +17,7 @@ BENCHMARKS = {
     "unet": ("cnncourse.bench.unet", "Chapter 4 U-Net: mean IoU per class on held-out scenes, training images/s"),
     "faces": ("cnncourse.bench.faces", "Chapter 5 triplet-loss encoder: verification accuracy and AUC on held-out "
                                        "people, training images/s"),
+    "nst": ("cnncourse.bench.nst", "Chapter 6 neural style transfer: seconds per step, style cost drop (>= 10x)"),
 }
 
 

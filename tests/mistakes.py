@@ -129,3 +129,16 @@ MISTAKES += [
             old="if min_distance >= threshold:\n        identity = None\n", new="",
             loses={"who_is_it_tests"}, message="who_is_it"),
 ]
+
+# Chapter 6: one notebook, so each mistake is its own submission
+_C6 = ("c6_style_transfer", "c6_1_neural_style_transfer")
+MISTAKES += [
+    # unrolled straight to (n_C, n_H * n_W): right shape, channels and positions mixed. style_cost calls it.
+    Mistake(*_C6, "layer_style_cost",
+            old="S = ops.transpose(ops.reshape(a_S, (n_H * n_W, n_C)))\n    G = ops.transpose(ops.reshape(a_G, (n_H * n_W, n_C)))",
+            new="S = ops.reshape(a_S, (n_C, n_H * n_W))\n    G = ops.reshape(a_G, (n_C, n_H * n_W))",
+            loses={"layer_style_cost_tests", "style_cost_tests"}, message="layer_style_cost"),
+    # pixels left outside [0, 1] after the step
+    Mistake(*_C6, "optimisation_step", old="    generated.assign(ops.clip(generated, 0.0, 1.0))\n", new="",
+            loses={"optimisation_step_tests"}, message="clip to [0, 1]"),
+]

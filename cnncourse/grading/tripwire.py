@@ -1,0 +1,99 @@
+"""Catch a graded function that merely calls the course's own reference implementation.
+
+The solution of every graded function lives in the package (cnncourse.ops, cnncourse.models), and students have the
+package: `def zero_pad(X, pad): return cnncourse.ops.conv.zero_pad(X, pad)` would pass every test. During grading,
+the sandboxed kernel (sandbox.py) calls `install(references)` before the notebook runs: each reference function is
+replaced, in its module, by a wrapper that raises ReferenceCallError when
+
+1. it is called directly from code the notebook defined (a function of a notebook cell: the student's), or
+2. it is called by the check of the function itself (public_<name> / hidden_<name> of cnncourse.checks, directly
+   or through the checks' helpers): the notebook handed the reference over as its own
+   (`zero_pad = cnncourse.ops.conv.zero_pad`). A check that uses package code which in turn uses the reference
+   (an oracle built from other package functions) is not affected.
+
+The test cell then fails like any wrong answer, so the function's grade cells score 0, and the error's text (with
+MARKER) lands in the autograded notebook, where the grader finds it and flags the submission in its report.
+Calls from the package itself (a model built from reference blocks, an experiment) are not affected.
+This catches reuse, not obfuscation: the kernel is the student's, and determined code can unwrap the functions.
+"""
+
+import functools
+import importlib
+import os
+import sys
+
+MARKER = "ReferenceCallError"
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CHECKS_DIR = os.path.join(_PACKAGE_DIR, "checks")
+
+
+class ReferenceCallError(RuntimeError):
+    """A graded function called (or was) the course's reference implementation."""
+
+
+def _is_notebook_code(filename):
+    """True for code compiled from a notebook cell (ipykernel names them /tmp/ipykernel_<pid>/<hash>.py, or <ipython-input-...>)."""
+    return filename.startswith("<ipython-input") or os.path.basename(os.path.dirname(filename)).startswith("ipykernel_")
+
+
+def _is_check_of(frame, name):
+    code = frame.f_code
+    return code.co_filename.startswith(_CHECKS_DIR) and code.co_name in (f"public_{name}", f"hidden_{name}")
+
+
+def _wrap(function, dotted):
+    name = function.__name__
+
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        caller = sys._getframe(1)
+        if caller.f_code.co_name != "<module>" and _is_notebook_code(caller.f_code.co_filename):
+            raise ReferenceCallError(
+                f"{MARKER}: {caller.f_code.co_name} calls the course's reference implementation {dotted}: "
+                f"write the computation yourself; this function scores 0 points")
+        frame = caller  # the checks' own frames, innermost first: does the check of this very function call it?
+        while frame is not None and frame.f_code.co_filename.startswith(_CHECKS_DIR):
+            if _is_check_of(frame, name):
+                raise ReferenceCallError(
+                    f"{MARKER}: {name} is the course's reference implementation {dotted}, not your own code: "
+                    f"write it yourself; this function scores 0 points")
+            frame = frame.f_back
+        return function(*args, **kwargs)
+
+    guarded.__cnncourse_reference__ = dotted
+    return guarded
+
+
+def install(references):
+    """Replace each function named in `references` (dotted paths) by its guarded wrapper, in its module.
+
+    Returns (installed, problems): the dotted names now guarded, and one message per name that could not be
+    (module not importable, no such function). Installing twice does not wrap twice.
+    """
+    installed, problems = [], []
+    for dotted in references:
+        module_name, _, attribute = dotted.rpartition(".")
+        try:
+            module = importlib.import_module(module_name)
+            function = getattr(module, attribute)
+        except Exception as err:  # noqa: BLE001 -- a reference that cannot be guarded must not stop the kernel
+            problems.append(f"{dotted}: {type(err).__name__}: {err}")
+            continue
+        if not hasattr(function, "__cnncourse_reference__"):
+            setattr(module, attribute, _wrap(function, dotted))
+        installed.append(dotted)
+    return installed, problems
+
+
+def flagged_functions(nb):
+    """[(grade_id, message)] of the grade cells of an executed notebook (nbformat node) that a ReferenceCallError failed."""
+    found = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("grade"):
+            continue  # a demonstration cell that failed with it scores nothing either way
+        grade_id = meta.get("grade_id")
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and MARKER in (output.get("ename", "") + output.get("evalue", "")):
+                found.append((grade_id, output.get("evalue", "").replace(f"{MARKER}: ", "")))
+    return found

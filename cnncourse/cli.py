@@ -21,7 +21,8 @@ def _grade(args):
     from cnncourse.grading.grade import grade
 
     kwargs = {"course_dir": Path(args.course_dir)} if args.course_dir else {}
-    report = grade(Path(args.folder), chapters=args.chapter or None, out=args.out, force=args.force, **kwargs)
+    report = grade(Path(args.folder), chapters=args.chapter or None, out=args.out, force=args.force,
+                   workers=args.workers, roster=args.roster, **kwargs)
     return 0 if report.ok else 1
 
 
@@ -55,8 +56,11 @@ def make_parser():
     p.add_argument("--no-execute", action="store_true", help="skip re-executing solutions/")
     p.set_defaults(func=_build)
 
-    p = sub.add_parser("grade", help="autograde a folder of submissions laid out as <student>/<chapter>/*.ipynb")
-    p.add_argument("folder", help="folder of submissions (nbgrader's submitted/ layout)")
+    p = sub.add_parser("grade", help="autograde a folder or zip of submissions, in parallel and sandboxed")
+    p.add_argument("folder", help="folder or .zip of submissions: nbgrader's <student>/<chapter>/*.ipynb, "
+                                  "<student>/*.ipynb, or a Moodle or Canvas export")
+    p.add_argument("--workers", type=int, help="submissions graded at the same time (default: one per core)")
+    p.add_argument("--roster", help="CSV (column id) or text file of student ids: other students are not graded")
     p.add_argument("--chapter", action="append", help="only this chapter (repeatable)")
     p.add_argument("--force", action="store_true",
                    help="REGRADE submissions that already have autograded results, replacing the recorded autograde")
@@ -66,9 +70,10 @@ def make_parser():
 
     p = sub.add_parser("bench", help="measure speed or quality, e.g. `cnncourse bench conv`")
     p.add_argument("name", help="what to measure: conv, mnist, lenet, nets, residual, transfer, detection, unet, "
-                                "faces, nst")
+                                "faces, nst, grade")
     p.add_argument("--repeats", type=int, default=None,
-                   help="timed repetitions (conv: 20); training steps per network (nets: 3); seeds (residual, transfer: 3)")
+                   help="timed repetitions (conv: 20); training steps per network (nets: 3); seeds (residual, transfer: 3); "
+                        "submissions (grade: 40)")
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("doctor", help="check the installation: packages, Jupyter extensions, data, mode")
@@ -88,6 +93,8 @@ def main(argv=None):
     except (ValueError, FileNotFoundError) as err:
         print(f"cnncourse {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # grade has said what was kept and how to go on
+        return 130
 
 
 if __name__ == "__main__":

@@ -12,13 +12,16 @@ scores per student per grade cell, read from nbgrader's Gradebook: {student: {gr
 
 import copy
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from cnncourse.grading.course import load_course, notebook_environment, run_nbgrader, write_course_config
-from cnncourse.grading.notebooks import sync_references
+from cnncourse.grading.course import REPO, load_course, notebook_environment, run_nbgrader, write_course_config
+from cnncourse.grading.notebooks import references as cell_references, sync_references
+from cnncourse.grading.sandbox import Limits
+from cnncourse.grading.worker import sandboxed_kernels
 
 # Chapters whose round trip passed in this pytest session; tests/conftest.py prints them at the end.
 RAN = []
@@ -136,7 +139,14 @@ class RoundTrip:
                     path.write_text(nb)
                 else:
                     write(copy.deepcopy(nb), path)
-        run = run_nbgrader("autograde", self.course, self.chapter, student="*")
+        # Graded as `cnncourse grade` grades: kernels in the sandbox, the chapter's reference functions guarded (a
+        # source notebook that scores full marks proves the guard flags none of the course's own code).
+        autograded = self.course_dir / "autograded"
+        autograded.mkdir(exist_ok=True)
+        references = sorted({ref for nb in self.source_notebooks().values() for _, _, ref in cell_references(nb)})
+        with sandboxed_kernels(self.course, keep=[autograded], hide=[REPO / "source", REPO / "autograder"],
+                               limits=asdict(Limits()), references=references):
+            run = run_nbgrader("autograde", self.course, self.chapter, student="*")
         self.last_log = run.log
         if not run.success:
             raise AssertionError(f"autograde of {self.chapter} failed: {run.reason()}\n{run.log}{run.error}")
@@ -245,3 +255,56 @@ def make_synthetic_repo(root, module):
         write(nb, root / "source" / SYNTHETIC_CHAPTER / f"{name}.ipynb")
     write_course_config(root / "autograder", root / "source", root / "release")
     return root
+
+
+def build_synthetic_course(root):
+    """make_synthetic_repo in `root` with a fresh module name, then `cnncourse build` without executing.
+
+    Returns ({name: source notebook}, {name: release notebook}).
+    """
+    import sys
+    import uuid
+
+    from cnncourse.grading.build import build
+
+    module = f"synthref_{uuid.uuid4().hex[:8]}"
+    sys.path.insert(0, str(root))
+    try:
+        make_synthetic_repo(root, module)
+        build(repo=root, execute=False)
+    finally:
+        sys.path.remove(str(root))
+        sys.modules.pop(module, None)
+    return read_folder(Path(root) / "source" / SYNTHETIC_CHAPTER), read_folder(Path(root) / "release" / SYNTHETIC_CHAPTER)
+
+
+# --- submissions in code ---------------------------------------------------------------------------------------------
+
+def read_folder(folder):
+    """{notebook stem: notebook} of every notebook in `folder`."""
+    return {p.stem: nbformat.read(str(p), as_version=4) for p in sorted(Path(folder).glob("*.ipynb"))}
+
+
+def edit_cell(nbs, grade_id, old, new):
+    """A copy of the notebooks {name: nb} with `old` replaced by `new` in the cell `grade_id` (which must contain it)."""
+    nbs = copy.deepcopy(nbs)
+    for nb in nbs.values():
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+                assert old in cell.source, f"{old!r} not in cell {grade_id}"
+                cell.source = cell.source.replace(old, new)
+                return nbs
+    raise KeyError(grade_id)
+
+
+def put_submission(folder, student, notebooks, chapter=SYNTHETIC_CHAPTER):
+    """Write {file name: notebook, or raw text, or bytes} into folder/student/chapter/."""
+    for name, nb in notebooks.items():
+        path = Path(folder) / student / chapter / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(nb, bytes):
+            path.write_bytes(nb)
+        elif isinstance(nb, str):
+            path.write_text(nb)
+        else:
+            write(nb, path)

@@ -5,61 +5,27 @@ is built once; the first grade() run grades a class in which each student shows 
 the points of the grade cells that each submission must pass, taken from the chapter's definition.
 """
 
-import copy
 import csv
 import sys
-import uuid
 
-import nbformat
 import pytest
 
 from cnncourse.cli import main
-from cnncourse.grading.build import build
 from cnncourse.grading.grade import ALREADY_GRADED, FAILED, GRADED, NOT_GRADED, grade
-from roundtrip import SYNTHETIC_CHAPTER as CH, SYNTHETIC_POINTS as POINTS, make_synthetic_repo, write
+from roundtrip import (SYNTHETIC_CHAPTER as CH, SYNTHETIC_POINTS as POINTS, build_synthetic_course, edit_cell, put_submission,
+                       read_folder, write)
 
 FULL = sum(POINTS.values())
 
 
-def _read(folder):
-    return {p.stem: nbformat.read(str(p), as_version=4) for p in sorted(folder.glob("*.ipynb"))}
-
-
-def _edit(nbs, grade_id, old, new):
-    """A copy of the notebooks with `old` replaced by `new` in the cell `grade_id` (which must contain it)."""
-    nbs = copy.deepcopy(nbs)
-    for nb in nbs.values():
-        for cell in nb.cells:
-            if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-                assert old in cell.source, f"{old!r} not in cell {grade_id}"
-                cell.source = cell.source.replace(old, new)
-                return nbs
-    raise KeyError(grade_id)
-
-
-def _put(folder, student, notebooks, chapter=CH):
-    for name, nb in notebooks.items():
-        path = folder / student / chapter / name
-        if isinstance(nb, str):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(nb)
-        else:
-            write(nb, path)
+_read, _edit, _put = read_folder, edit_cell, put_submission
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """A built synthetic repository: (root, source notebooks, release notebooks)."""
     root = tmp_path_factory.mktemp("repo")
-    module = f"synthref_{uuid.uuid4().hex[:8]}"
-    sys.path.insert(0, str(root))
-    try:
-        make_synthetic_repo(root, module)
-        build(repo=root, execute=False)
-    finally:
-        sys.path.remove(str(root))
-        sys.modules.pop(module, None)
-    return root, _read(root / "source" / CH), _read(root / "release" / CH)
+    return (root, *build_synthetic_course(root))
 
 
 @pytest.fixture(scope="module")
@@ -242,3 +208,47 @@ def test_autograde_kernels_run_in_grade_mode_and_the_environment_is_restored(mon
     with notebook_environment():
         assert config.mode() == "fast"
     assert os.environ["CNNCOURSE_MODE"] == "full"
+
+
+def test_a_stopped_run_goes_on_where_it_stopped_and_grades_nothing_twice(course, tmp_path):
+    """Stopped (SIGTERM, as Ctrl-C) after the first submission is graded; the second run keeps it, redoes the
+    interrupted one, grades the rest. (SIGINT is not used: a shell's background job ignores it, and so would the child.)"""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    root, source, _ = course
+    src = {f"{name}.ipynb": nb for name, nb in source.items()}
+    incoming = tmp_path / "submitted"
+    students = ["r1", "r2", "r3", "r4"]
+    for student in students:
+        _put(incoming, student, src)
+    run = subprocess.Popen([sys.executable, "-m", "cnncourse.cli", "grade", str(incoming), "--workers", "1",
+                            "--course-dir", str(root / "autograder"), "--out", str(tmp_path)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ})
+    lines = []
+    for line in run.stdout:
+        lines.append(line)
+        if line.startswith("[1/4]"):
+            break
+    ledger = root / "autograder" / ".grading" / "ledger" / CH
+    for _ in range(100):  # until the second submission's worker has started
+        if sum('"started"' in (ledger / f"{s}.json").read_text() for s in students if (ledger / f"{s}.json").exists()):
+            break
+        time.sleep(0.1)
+    run.send_signal(signal.SIGTERM)
+    rest, _ = run.communicate(timeout=120)
+    assert run.returncode == 130, "".join(lines) + rest
+    assert "run the same command again" in rest
+    first = lines[-1].split()[1].split("/")[0]
+    autograded = root / "autograder" / "autograded" / first / CH / "part1.ipynb"
+    stamp = autograded.stat().st_mtime_ns
+
+    again = grade(incoming, course_dir=root / "autograder", out=tmp_path)
+    statuses = {s.student: s.status for s in again.submissions}
+    assert statuses[first] == ALREADY_GRADED and autograded.stat().st_mtime_ns == stamp
+    resumed = [s for s in again.submissions if "resumed" in s.message]
+    assert len(resumed) == 1 and resumed[0].status == GRADED
+    assert all(s.score == FULL for s in again.submissions), again.summary()
+    assert sorted(statuses.values()) == [ALREADY_GRADED] + [GRADED] * 3

@@ -58,11 +58,16 @@ def notebook_environment(mode="fast"):
     try:
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        restore(os.environ, saved)
+
+
+def restore(mapping, saved):
+    """Put back the values `saved` ({key: value, None for absent}) into `mapping` (os.environ, a traitlets Config)."""
+    for key, value in saved.items():
+        if value is None:
+            mapping.pop(key, None)
+        else:
+            mapping[key] = value
 
 
 @dataclass

@@ -1,129 +1,58 @@
-"""`cnncourse grade <folder>`: autograde a folder of submissions, write feedback HTML and a grades CSV.
+"""`cnncourse grade <folder or zip>`: autograde a class, in parallel and sandboxed; feedback HTML and grades CSVs.
 
-For each <student>/<chapter> of the folder (nbgrader's submitted/ layout), in this order:
-1. validate: unknown chapter, unreadable / invalid notebooks, misnamed and missing notebooks are reported in
-   plain words (submissions.py); a notebook that cannot be graded scores 0, like a missing one;
-2. skip a submission that already has autograded results (a recorded grade is never silently replaced;
-   force=True / --force regrades it and replaces the recorded autograde);
-3. stage the gradable files into <course>/.grading/submitted/ (the input folder is never modified);
-4. nbgrader autograde, in fast mode, one call per submission: a failure is caught and reported, and the next
-   submission is graded;
-5. nbgrader generate_feedback into <course>/feedback/<student>/<chapter>/.
-Before the first submission of a chapter, nbgrader generate_assignment runs into a scratch release folder
-(<course>/.grading/release/), so that the gradebook holds the chapter exactly as source/ has it now; the
-repository's release/ is not touched.
-Outputs: <out>/grades.csv (one row per student and chapter) and <out>/grade_cells.csv (one row per grade cell),
-with out = the course directory (autograder/) by default.
+In this order:
+1. intake (intake.py): the input, a folder or a zip in any of the usual layouts, is copied into nbgrader's
+   <student>/<chapter>/<notebook>.ipynb; duplicates, unknown students (with a roster) and stray files are named;
+2. validate (submissions.py): unknown chapter, unreadable / invalid notebooks, misnamed and missing notebooks are
+   reported in plain words; a notebook that cannot be graded scores 0, like a missing one;
+3. skip what is already graded (ledger.py): a recorded grade is never silently replaced (force=True regrades);
+   a submission whose grading was interrupted is graded again;
+4. stage the gradable notebooks into <course>/.grading/submitted/ (as nbformat 4, asking for the python3 kernel);
+5. grade: one worker process per submission (worker.py), `workers` at a time (default: one per core), each with
+   a time limit; the worker runs nbgrader autograde with sandboxed kernels (sandbox.py) and writes the feedback.
+   A worker that fails, dies or overruns fails that submission only.
+Before the first submission of a chapter, the chapter is recorded in the gradebook as source/ has it now
+(generate_assignment into <course>/.grading/release/; the repository's release/ is not touched).
+Outputs: <out>/grades.csv and <out>/grade_cells.csv (report.py), with out = the course directory by default.
 """
 
-import csv
+import json
+import os
 import shutil
-from dataclasses import dataclass, field
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
 
-from cnncourse.grading.course import COURSE_DIR, WORK_DIR, CourseError, load_course, notebook_environment, run_nbgrader
-from cnncourse.grading.submissions import discover, submissions_root, validate
+from cnncourse.grading.course import (REPO, COURSE_DIR, WORK_DIR, CourseError, load_course, notebook_environment,
+                                      run_nbgrader)
+from cnncourse.grading.intake import collect, read_roster
+from cnncourse.grading.ledger import DONE, STARTED, Ledger, submission_checksum
+from cnncourse.grading.notebooks import references
+from cnncourse.grading.report import (ALREADY_GRADED, FAILED, GRADED, NOT_GRADED, GradeReport, SubmissionResult,
+                                      write_csvs)
+from cnncourse.grading.sandbox import Limits
+from cnncourse.grading.submissions import discover, validate
 
-GRADED = "graded"
-ALREADY_GRADED = "already graded"
-FAILED = "failed"
-NOT_GRADED = "not graded"
+NOTEBOOK_SECONDS = 900  # wall-clock limit per notebook of a submission (the whole submission: this x notebooks)
+START_SECONDS = 60  # allowance per submission for the worker's own start and the feedback
+# Folders of the repository that a student's kernel never sees (the course directory is hidden too).
+HIDDEN_REPO_FOLDERS = ("source", "solutions", "tests", "autograder", ".git")
 
-GRADES_CSV = "grades.csv"
-CELLS_CSV = "grade_cells.csv"
-
-
-@dataclass
-class SubmissionResult:
-    """The outcome for one <student>/<chapter>.
-
-    status: "graded", "already graded" (kept as recorded, not regraded), "failed" (nbgrader could not grade
-    it), "not graded" (nothing gradable: unknown chapter, no readable notebook).
-    score / max_score: points from the gradebook (None when nothing is recorded).
-    cells: {(notebook, grade_id): (score, max_score)}; problems: plain-words messages (missing, invalid,
-    misnamed notebooks, feedback not written).
-    """
-
-    student: str
-    chapter: str
-    status: str
-    score: float = None
-    max_score: float = None
-    message: str = ""
-    problems: list = field(default_factory=list)
-    cells: dict = field(default_factory=dict)
-    feedback: list = field(default_factory=list)
-    log: Path = None
-
-    @property
-    def key(self):
-        return f"{self.student}/{self.chapter}" if self.chapter else self.student
-
-    @property
-    def ok(self):
-        """True when the submission is graded (now or before) and every notebook of it could be graded."""
-        return self.status in (GRADED, ALREADY_GRADED) and not self.problems
-
-    def cell_score(self, grade_id, notebook=None):
-        """Score of the grade cell `grade_id` (in `notebook` when ids repeat across notebooks)."""
-        hits = [v for (nb, gid), v in self.cells.items() if gid == grade_id and notebook in (None, nb)]
-        if len(hits) != 1:
-            raise KeyError(f"{self.key}: {len(hits)} grade cells named {grade_id!r}")
-        return hits[0][0]
-
-    def line(self):
-        score = f"{self.score:g}/{self.max_score:g}" if self.score is not None else "-"
-        text = "; ".join([m for m in [self.message, *self.problems] if m])
-        return f"{self.key:<32} {self.status:<15} {score:>9}  {text}".rstrip()
-
-
-@dataclass
-class GradeReport:
-    """Everything `grade` did; `ok` is False when any submission failed or could not be fully graded."""
-
-    submissions: list
-    csv: Path = None
-    cells_csv: Path = None
-
-    @property
-    def ok(self):
-        return all(s.ok for s in self.submissions)
-
-    def get(self, student, chapter):
-        for s in self.submissions:
-            if s.student == student and s.chapter == chapter:
-                return s
-        raise KeyError(f"no submission {student}/{chapter} in this report")
-
-    def count(self, status):
-        return sum(s.status == status for s in self.submissions)
-
-    def summary(self):
-        lines = [s.line() for s in self.submissions]
-        counts = ", ".join(f"{self.count(st)} {st}" for st in (GRADED, ALREADY_GRADED, FAILED, NOT_GRADED))
-        problems = sum(bool(s.problems) for s in self.submissions)
-        lines.append(f"{len(self.submissions)} submission(s): {counts}; {problems} with problems")
-        if self.csv:
-            lines.append(f"grades: {self.csv} (per cell: {self.cells_csv})")
-        return "\n".join(lines)
+__all__ = ["ALREADY_GRADED", "FAILED", "GRADED", "NOT_GRADED", "GradeReport", "SubmissionResult", "grade",
+           "grade_cells", "read_scores"]
 
 
 def grade_cells(path):
     """[(grade_id, points)] of the grade cells of a source notebook, in notebook order."""
     nb = nbformat.read(str(path), as_version=4)
-    cells = []
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade"):
-            cells.append((meta.get("grade_id"), float(meta.get("points", 0))))
-    return cells
-
-
-def _chapter_layout(course, chapter):
-    """{notebook name: [(grade_id, points)]} of a chapter's source notebooks."""
-    return {p.stem: grade_cells(p) for p in sorted((course.source / chapter).glob("*.ipynb"))}
+    return [(cell.metadata.nbgrader.get("grade_id"), float(cell.metadata.nbgrader.get("points", 0)))
+            for cell in nb.cells if cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
 
 
 def _course_path(course, step_directory, student, chapter):
@@ -142,10 +71,8 @@ def read_scores(course, chapter, student, layout):
             submission = gb.find_submission(chapter, student)
         except MissingEntry:
             return None
-        recorded = {}
-        for notebook in submission.notebooks:
-            for g in notebook.grades:
-                recorded[(notebook.name, g.name)] = (float(g.score), float(g.max_score))
+        recorded = {(nb.name, g.name): (float(g.score), float(g.max_score)) for nb in submission.notebooks
+                    for g in nb.grades}
         total, maximum = float(submission.score), float(submission.max_score)
     order = [(nb, gid) for nb, cells in layout.items() for gid, _ in cells]
     cells = {key: recorded[key] for key in order if key in recorded}
@@ -153,138 +80,250 @@ def read_scores(course, chapter, student, layout):
     return total, maximum, cells
 
 
-def _stage(found, staged):
-    """Copy the gradable files of a submission to `staged` (replacing what was there)."""
-    if staged.exists():
-        shutil.rmtree(staged)
-    skip = set(found.rejected)
+@dataclass
+class Chapter:
+    """A chapter as the grader needs it: {notebook: [(grade_id, points)]}, its reference functions, its total."""
 
-    def ignore(directory, names):
-        top = Path(directory) == found.folder
-        return [n for n in names if n in (".ipynb_checkpoints", "__pycache__") or (top and n in skip)]
+    name: str
+    layout: dict
+    references: list
+    problem: str = ""
 
-    shutil.copytree(found.folder, staged, ignore=ignore)
+    @property
+    def max_score(self):
+        return sum(points for cells in self.layout.values() for _, points in cells) if self.layout else None
 
-
-def _write_log(course, chapter, student, *runs):
-    path = course.work / "logs" / chapter / f"{student}.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"===== nbgrader {r.step}\n{r.log}{r.error}\n" for r in runs if r is not None))
-    return path
+    @property
+    def notebooks(self):
+        return [f"{name}.ipynb" for name in self.layout]
 
 
-def _prepare_chapter(course, chapter):
-    """Record the chapter in the gradebook as source/ has it (generate_assignment into a scratch release).
-
-    Returns (layout, problem): the chapter's {notebook: [(grade_id, points)]} and None, or a message saying why
-    the chapter cannot be graded.
-    """
+def _prepare_chapter(course, name):
+    """Record the chapter in the gradebook as source/ has it (generate_assignment into a scratch release)."""
+    paths = sorted((course.source / name).glob("*.ipynb"))
     try:
-        layout = _chapter_layout(course, chapter)
+        layout = {p.stem: grade_cells(p) for p in paths}
+        refs = sorted({dotted for p in paths for _, _, dotted in references(nbformat.read(str(p), as_version=4))})
     except Exception as err:  # noqa: BLE001
-        return None, f"the chapter's source notebooks cannot be read: {err}"
+        return Chapter(name, {}, [], f"the chapter's source notebooks cannot be read: {err}")
     # Paths inside the course directory are passed relative to it: nbgrader escapes its root in the regular
     # expressions it matches paths with, but not the rest of the path.
-    run = run_nbgrader("generate_assignment", course, chapter, force=True, release_directory=f"{WORK_DIR}/release")
+    run = run_nbgrader("generate_assignment", course, name, force=True, release_directory=f"{WORK_DIR}/release")
     if not run.success:
-        path = course.work / "logs" / chapter / "generate_assignment.log"
+        path = course.work / "logs" / name / "generate_assignment.log"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(run.log + run.error)
-        return layout, f"the chapter could not be recorded in the gradebook: {run.reason()} (log: {path})"
-    return layout, None
+        return Chapter(name, layout, refs,
+                       f"the chapter could not be recorded in the gradebook: {run.reason()} (log: {path})")
+    return Chapter(name, layout, refs)
 
 
-def _grade_one(course, found, expected, layout, max_score, force):
-    result = SubmissionResult(found.student, found.chapter, NOT_GRADED, max_score=max_score)
-    autograded = _course_path(course, "autograded_directory", found.student, found.chapter)
-    was_graded = autograded.exists()
-    if was_graded and not force:
-        recorded = read_scores(course, found.chapter, found.student, layout)
-        result.status = ALREADY_GRADED
-        if recorded:
-            result.score, result.max_score, result.cells = recorded
-        result.message = (
-            f"already graded ({autograded} exists): the recorded grade is kept and this folder was not graded "
-            f"again; use --force (force=True) to regrade and replace it"
-        )
-        result.feedback = sorted(_course_path(course, "feedback_directory", found.student, found.chapter).glob("*.html"))
+def _stage(found, staged):
+    """Write the gradable notebooks of a submission to `staged` as nbformat 4 asking for the python3 kernel.
+
+    An older nbformat is upgraded (nbgrader would read it anyway, but its cell ids come from here), and a notebook
+    that asks for another kernel (ir, python2, a renamed one) is run by the grading kernel all the same.
+    """
+    if staged.exists():
+        shutil.rmtree(staged)
+    staged.mkdir(parents=True)
+    for name in found.valid:
+        nb = nbformat.read(str(found.folder / name), as_version=4)
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.metadata.setdefault("language_info", {"name": "python"})
+        nbformat.write(nb, str(staged / name))
+
+
+@dataclass
+class Job:
+    """One submission handed to a worker process."""
+
+    result: SubmissionResult
+    chapter: Chapter
+    checksum: str
+    spec: dict
+    deadline: float
+    log: Path
+    process: subprocess.Popen = None
+    started: float = 0.0
+
+
+def _plan(course, found, chapter, ledger, force, settings):
+    """Decide what to do with one submission: a finished SubmissionResult, or a Job for a worker."""
+    result = SubmissionResult(found.student, found.chapter, NOT_GRADED, max_score=chapter.max_score)
+    if chapter.problem:
+        result.status, result.message = FAILED, chapter.problem
         return result
-
-    validate(found, expected)
+    validate(found, chapter.notebooks)
     result.problems = list(found.problems)
     if found.fatal:
         result.message = found.fatal
         return result
-
-    _stage(found, course.work / "submitted" / found.student / found.chapter)
-    run = run_nbgrader(
-        "autograde", course, found.chapter, student=found.student, force=force,
-        submitted_directory=f"{WORK_DIR}/submitted",
-    )
-    result.log = _write_log(course, found.chapter, found.student, run)
-    if not run.success:
-        result.status = FAILED
-        result.message = f"autograde failed: {run.reason()} (log: {result.log})"
-        return result
-    recorded = read_scores(course, found.chapter, found.student, layout)
-    if recorded is None:
-        result.status = FAILED
-        result.message = f"autograde recorded no grade (log: {result.log})"
-        return result
-    result.status = GRADED
-    result.score, result.max_score, result.cells = recorded
-    if was_graded:
+    checksum = submission_checksum(found.folder, found.valid)
+    entry = ledger.get(found.student, found.chapter)
+    autograded = _course_path(course, "autograded_directory", found.student, found.chapter)
+    regrade = force
+    if not force and entry and entry.get("state") == STARTED:
+        regrade, result.message = True, "resumed: an earlier run stopped before this submission was finished; graded again"
+    elif not force and (autograded.exists() or (entry and entry.get("state") == DONE)):
+        return _already(course, result, chapter, entry, checksum, autograded)
+    elif force and autograded.exists():
         result.message = "regraded (--force): the earlier autograde was replaced"
 
-    feedback = run_nbgrader("generate_feedback", course, found.chapter, student=found.student, force=True)
-    result.log = _write_log(course, found.chapter, found.student, run, feedback)
-    if feedback.success:
-        result.feedback = sorted(_course_path(course, "feedback_directory", found.student, found.chapter).glob("*.html"))
-    else:
-        result.problems.append(f"feedback not written: {feedback.reason()} (log: {result.log})")
+    _stage(found, course.work / "submitted" / found.student / found.chapter)
+    log = course.work / "logs" / found.chapter / f"{found.student}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    spec = {**settings, "course": str(course.root), "chapter": found.chapter, "student": found.student,
+            "submitted": f"{WORK_DIR}/submitted", "force": bool(regrade), "references": chapter.references,
+            "result": str(log.with_suffix(".result.json"))}
+    deadline = settings["notebook_seconds"] * max(1, len(found.valid)) + START_SECONDS
+    return Job(result, chapter, checksum, spec, deadline, log)
+
+
+def _already(course, result, chapter, entry, checksum, autograded):
+    """The result of a submission graded before: its recorded grade, untouched."""
+    recorded = read_scores(course, result.chapter, result.student, chapter.layout)
+    if entry and entry.get("status") == FAILED:
+        result.status = FAILED
+        result.message = (f"failed when it was graded before ({entry.get('message', '')}); not retried: "
+                          f"use --force to grade it again")
+        return result
+    result.status = ALREADY_GRADED
+    if recorded:
+        result.score, result.max_score, result.cells = recorded
+    result.flagged = [tuple(f) for f in (entry or {}).get("flagged", [])]
+    result.message = (f"already graded ({autograded} exists): the recorded grade is kept and this folder was not "
+                      f"graded again; use --force (force=True) to regrade and replace it")
+    if entry and entry.get("checksum") not in (None, checksum):
+        result.message += "; NOTE: the submission has changed since it was graded"
+    result.feedback = sorted(_course_path(course, "feedback_directory", result.student, result.chapter).glob("*.html"))
     return result
 
 
-def _write_csvs(report, out):
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    report.csv, report.cells_csv = out / GRADES_CSV, out / CELLS_CSV
-
-    def number(x):
-        return "" if x is None else f"{x:g}"
-
-    with open(report.csv, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["student", "chapter", "status", "score", "max_score", "percent", "message"])
-        for s in report.submissions:
-            percent = f"{100 * s.score / s.max_score:.1f}" if s.score is not None and s.max_score else ""
-            message = "; ".join(m for m in [s.message, *s.problems] if m)
-            writer.writerow([s.student, s.chapter, s.status, number(s.score), number(s.max_score), percent, message])
-    with open(report.cells_csv, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["student", "chapter", "notebook", "grade_id", "score", "max_score"])
-        for s in report.submissions:
-            for (notebook, grade_id), (score, maximum) in s.cells.items():
-                writer.writerow([s.student, s.chapter, notebook, grade_id, number(score), number(maximum)])
+def _start(job):
+    Path(job.spec["result"]).unlink(missing_ok=True)
+    spec_path = job.log.with_suffix(".job.json")
+    spec_path.write_text(json.dumps(job.spec))
+    with open(job.log, "w") as log:
+        job.process = subprocess.Popen([sys.executable, "-m", "cnncourse.grading.worker", str(spec_path)],
+                                       stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True, cwd=job.spec["course"])
+    job.started = time.monotonic()
 
 
-def grade(folder, chapters=None, course_dir=COURSE_DIR, out=None, force=False):
-    """Autograde every submission in `folder`; write feedback and the grades CSVs; print a summary.
+def _kill(job):
+    try:
+        os.killpg(job.process.pid, signal.SIGKILL)  # the worker's group; its kernels die with it (PDEATHSIG)
+    except ProcessLookupError:
+        pass
+    job.process.wait()
+
+
+def _finish(course, job, returncode, timed_out, ledger):
+    """Turn a worker's result file into the SubmissionResult; record the outcome in the ledger."""
+    result = job.result
+    result.log, result.seconds = job.log, time.monotonic() - job.started
+    try:
+        outcome = json.loads(Path(job.spec["result"]).read_text())
+    except (OSError, ValueError):
+        outcome = None
+    if outcome is not None:
+        with open(job.log, "a") as fh:
+            fh.write("\n===== nbgrader autograde\n" + outcome.get("log", ""))
+    if timed_out:
+        result.status = FAILED
+        result.message = (f"stopped after {job.deadline:.0f} s, the limit for {len(job.chapter.layout)} notebook(s): "
+                          f"the notebook runs too long (an endless loop?) (log: {job.log})")
+    elif outcome is None:
+        result.status = FAILED
+        result.message = f"the grading worker died (exit status {returncode}) before it reported (log: {job.log})"
+    elif not outcome["ok"]:
+        result.status = FAILED
+        result.message = f"autograde failed: {outcome['error']} (log: {job.log})"
+    else:
+        recorded = read_scores(course, result.chapter, result.student, job.chapter.layout)
+        if recorded is None:
+            result.status, result.message = FAILED, f"autograde recorded no grade (log: {job.log})"
+        else:
+            result.status = GRADED
+            result.score, result.max_score, result.cells = recorded
+            result.flagged = [tuple(f) for f in outcome["flagged"]]
+            if outcome["feedback"]:
+                result.feedback = sorted(
+                    _course_path(course, "feedback_directory", result.student, result.chapter).glob("*.html"))
+            else:
+                result.problems.append(f"feedback not written: {outcome['feedback_error']} (log: {job.log})")
+    ledger.finish(result.student, result.chapter, job.checksum, result.status,
+                  message=result.message, flagged=[list(f) for f in result.flagged])
+    return result
+
+
+def _run(course, jobs, workers, ledger, progress):
+    """Run the jobs, `workers` at a time; call progress(result) as each one ends. Returns their results in order.
+
+    Ctrl-C (SIGINT) or SIGTERM stops the run: the running workers are killed and KeyboardInterrupt is raised.
+    """
+    queue, running, done = list(jobs), [], {}
+    stop_on_term = threading.current_thread() is threading.main_thread()
+    if stop_on_term:
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while queue or running:
+            while queue and len(running) < workers:
+                job = queue.pop(0)
+                ledger.start(job.result.student, job.result.chapter, job.checksum)
+                _start(job)
+                running.append(job)
+            time.sleep(0.2)
+            for job in list(running):
+                returncode = job.process.poll()
+                timed_out = returncode is None and time.monotonic() - job.started > job.deadline
+                if timed_out:
+                    _kill(job)
+                if returncode is not None or timed_out:
+                    running.remove(job)
+                    done[id(job)] = _finish(course, job, job.process.returncode, timed_out, ledger)
+                    progress(done[id(job)])
+    except KeyboardInterrupt:
+        for job in running:
+            _kill(job)  # their ledger entries stay "started": the next run grades them again
+        print(f"grade: stopped; {len(done)} submission(s) graded in this run, {len(running) + len(queue)} left: "
+              f"run the same command again to grade the rest")
+        raise
+    finally:
+        if stop_on_term:
+            signal.signal(signal.SIGTERM, previous)
+    return [done[id(job)] for job in jobs]
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def grade(folder, chapters=None, course_dir=COURSE_DIR, out=None, force=False, workers=None, roster=None,
+          limits=None, notebook_seconds=NOTEBOOK_SECONDS, isolate=None, execute_timeout=None):
+    """Autograde every submission in `folder`; write feedback and the grades CSVs; print progress and a summary.
 
     Args:
-        folder: nbgrader's submitted/ folder (<student>/<chapter>/*.ipynb), or a folder that contains it.
+        folder: a folder or a .zip of submissions in one of the layouts intake.py recognises (nbgrader's
+            [submitted/]<student>/<chapter>/*.ipynb, one folder per student, Moodle's or Canvas's exports).
         chapters: only these chapters (names of folders of the course's source directory); None for all.
         course_dir: nbgrader's course directory (holds nbgrader_config.py and the gradebook).
         out: folder for grades.csv and grade_cells.csv (default: course_dir).
         force: regrade submissions that already have autograded results, replacing the recorded autograde.
             Without it they are skipped and reported as "already graded".
+        workers: submissions graded at the same time (default: the number of cores).
+        roster: path of a roster (CSV with an id column, or one id a line): students not on it are not graded.
+        limits: sandbox.Limits of each notebook kernel (memory, CPU seconds, file size, processes, output).
+        notebook_seconds: wall-clock limit per notebook; a submission gets this times its notebook count.
+        isolate: run kernels in new namespaces (None: when the machine allows it, sandbox.isolation()).
+        execute_timeout: seconds per cell (None: nbgrader_config.py's Execute.timeout).
     Returns:
-        GradeReport; report.ok is False when any submission failed or was not fully gradable.
+        GradeReport; report.ok is False when any submission failed, was not fully gradable or was flagged.
     Raises:
-        FileNotFoundError when `folder` does not exist; ValueError (CourseError) for a folder with no
-        submission, an unknown chapter in `chapters`, or a course directory without nbgrader_config.py.
+        FileNotFoundError when `folder` does not exist; ValueError (CourseError, IntakeError) for an input with
+        no submission, an unreadable zip, an unknown chapter in `chapters`, a course without nbgrader_config.py.
     """
-    root = submissions_root(folder)
     with notebook_environment():  # nbgrader's gradebook needs this interpreter's bin/ on PATH
         course = load_course(course_dir)
         known = course.chapters()
@@ -292,35 +331,56 @@ def grade(folder, chapters=None, course_dir=COURSE_DIR, out=None, force=False):
             unknown = [c for c in chapters if c not in known]
             if unknown:
                 raise CourseError(f"unknown chapter(s) {', '.join(unknown)}; the chapters are: {', '.join(known) or 'none'}")
-        found = discover(root, known, chapters)
-        print(f"grade: {len(found)} submission(s) in {root} (course: {course.root})")
-
-        results = []
-        prepared = {}
+        notebooks = {c: sorted(p.name for p in (course.source / c).glob("*.ipynb")) for c in known}
+        intake = collect(folder, notebooks, course.work / "intake", read_roster(roster) if roster else None)
+        results = [SubmissionResult(s, "", NOT_GRADED, message=m) for s, m in sorted(intake.unknown_students.items())]
+        if not any(intake.folder.iterdir()) and not results and not intake.problems:
+            raise CourseError(f"{folder} holds no submission: expected {folder}/<student>/<chapter>/<notebook>.ipynb "
+                              f"(or one of the layouts of cnncourse/grading/intake.py)")
+        found = discover(intake.folder, known, chapters) if any(intake.folder.iterdir()) else []
+        workers = max(1, int(workers or os.cpu_count() or 1))
+        print(f"grade: {len(found) + len(results)} submission(s) in {folder} (course: {course.root}); "
+              f"{workers} worker(s)")
+        settings = {"limits": asdict(limits or Limits()), "isolate": isolate, "execute_timeout": execute_timeout,
+                    "notebook_seconds": notebook_seconds,
+                    "hide": [str(REPO / name) for name in HIDDEN_REPO_FOLDERS]
+                    + [str(course.source), str(Path(folder).resolve())]}
+        ledger, prepared, planned = Ledger(course.work), {}, []
         for f in found:
             if f.fatal:  # unknown chapter, stray notebooks: reported without touching nbgrader
-                results.append(SubmissionResult(f.student, f.chapter, NOT_GRADED, message=f.fatal))
-                print(results[-1].line())
+                planned.append(SubmissionResult(f.student, f.chapter, NOT_GRADED, message=f.fatal))
                 continue
             if f.chapter not in prepared:
                 prepared[f.chapter] = _prepare_chapter(course, f.chapter)
-            layout, problem = prepared[f.chapter]
-            max_score = sum(points for cells in layout.values() for _, points in cells) if layout else None
-            if problem:
-                results.append(SubmissionResult(f.student, f.chapter, FAILED, max_score=max_score, message=problem))
-            else:
-                expected = [f"{name}.ipynb" for name in layout]
-                try:
-                    results.append(_grade_one(course, f, expected, layout, max_score, force))
-                except Exception as err:  # noqa: BLE001 -- one submission must never stop the others
-                    results.append(SubmissionResult(
-                        f.student, f.chapter, FAILED, max_score=max_score, message=f"{type(err).__name__}: {err}"
-                    ))
-            print(results[-1].line())
+            try:
+                planned.append(_plan(course, f, prepared[f.chapter], ledger, force, settings))
+            except Exception as err:  # noqa: BLE001 -- one submission must never stop the others
+                planned.append(SubmissionResult(f.student, f.chapter, FAILED, message=f"{type(err).__name__}: {err}"))
+        keys = set()
+        for p in planned:
+            result = p.result if isinstance(p, Job) else p
+            result.problems += intake.problems.get(result.key, [])
+            keys.add(result.key)
+        for key, messages in sorted(intake.problems.items()):  # files that belong to no submission
+            if key not in keys:
+                student, _, chapter = key.partition("/")
+                results += [SubmissionResult(student, chapter, NOT_GRADED, message=m) for m in messages]
 
+        jobs = [p for p in planned if isinstance(p, Job)]
+        total, count = len(planned), [0]
+        for p in planned:
+            if not isinstance(p, Job):
+                count[0] += 1
+                print(f"[{count[0]}/{total}] {p.line()}")
+
+        def progress(result):
+            count[0] += 1
+            print(f"[{count[0]}/{total}] {result.line()}  ({result.seconds:.0f} s)", flush=True)
+
+        graded = iter(_run(course, jobs, workers, ledger, progress))
+        results += [next(graded) if isinstance(p, Job) else p for p in planned]
         report = GradeReport(results)
-        _write_csvs(report, out if out is not None else course.root)
-    counts = ", ".join(f"{report.count(st)} {st}" for st in (GRADED, ALREADY_GRADED, FAILED, NOT_GRADED))
-    print(f"grade: {counts}; {sum(bool(s.problems) for s in results)} with problems")
-    print(f"grade: wrote {report.csv} and {report.cells_csv}; feedback in {course.root / 'feedback'}")
+        write_csvs(report, out if out is not None else course.root)
+    print(report.summary())
+    print(f"grade: feedback in {course.root / 'feedback'}")
     return report

@@ -1,0 +1,130 @@
+"""Grade ONE submission in a process of its own: `python -m cnncourse.grading.worker JOB.json`.
+
+`cnncourse grade` starts one such process per submission, as many at a time as there are cores (grade.py). A
+worker autogrades the staged submission with nbgrader (its kernels started through the sandbox, sandbox.py),
+writes the feedback, and writes what happened to the job's result file as JSON. Whatever the student's code does,
+the worker only reports it: the parent reads the result file, or, when there is none (the worker was killed at
+the time limit, or died), reports the submission as failed.
+
+The gradebook (SQLite) is shared by the workers: each opens it with a busy timeout, so the short writes of
+nbgrader's preprocessors wait for one another instead of failing. Each worker has its own Jupyter runtime folder,
+kernelspec and scratch home, in a temporary folder removed at the end.
+
+JOB.json: {"course": course directory, "chapter", "student", "submitted": staging folder (relative to the course),
+"force": bool, "limits": sandbox.Limits as a dict, "isolate": bool or null, "references": [dotted names],
+"hide": [folders the kernel must not see], "execute_timeout": seconds per cell or null, "result": path}.
+Result: {"ok": bool, "error": str, "log": nbgrader's log, "flagged": [[notebook, grade_id, message]],
+"feedback": bool, "feedback_error": str}.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from cnncourse.grading.course import load_course, restore, run_nbgrader
+from cnncourse.grading.sandbox import write_kernelspec
+from cnncourse.grading.tripwire import flagged_functions
+
+SQLITE_BUSY_TIMEOUT = 120  # seconds a worker waits for another one's gradebook write
+
+
+def _gradebook_url(course):
+    """The course's gradebook URL, with a busy timeout when it is SQLite (shared by parallel workers)."""
+    url = course.db_url
+    if url.startswith("sqlite:") and "timeout=" not in url:
+        url += ("&" if "?" in url else "?") + f"timeout={SQLITE_BUSY_TIMEOUT}"
+    return url
+
+
+def autograded_folder(course, student, chapter):
+    from nbgrader.coursedir import CourseDirectory
+
+    directory = CourseDirectory(config=course.config)
+    return Path(directory.format_path(directory.autograded_directory, student, chapter))
+
+
+@contextlib.contextmanager
+def sandboxed_kernels(course, keep, hide, limits=None, references=(), isolate=None):
+    """Within this block, nbgrader steps on `course` start their kernels in the sandbox (sandbox.py).
+
+    Args:
+        course: the Course whose config is changed for the block (ipc transport, a socket prefix of its own).
+        keep: folders the kernel needs although they lie in a hidden one (the notebooks' autograded folder).
+        hide: folders the kernel must not see; the course directory is always hidden.
+        limits: sandbox.Limits as a dict; references: dotted names of the reference functions to guard.
+        isolate: use namespaces (None: when the machine allows it).
+    Sets JUPYTER_PATH and JUPYTER_RUNTIME_DIR of this process for the block and restores them afterwards.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix="cnng-"))  # short: Unix socket paths are limited to 107 bytes
+    saved = {key: os.environ.get(key) for key in ("JUPYTER_PATH", "JUPYTER_RUNTIME_DIR")}
+    config = course.config.KernelManager
+    saved_config = {key: config.get(key) for key in ("transport", "ip")}
+    try:
+        runtime, home, kernels = scratch / "rt", scratch / "home", scratch / "jp"
+        for folder in (runtime, home, kernels):
+            folder.mkdir()
+        settings = {"limits": dict(limits or {}), "home": str(home), "keep": [str(runtime), str(home), *map(str, keep)],
+                    "hide": [str(course.root), *map(str, hide)], "references": list(references)}
+        write_kernelspec(kernels, settings, isolate=isolate)
+        os.environ["JUPYTER_PATH"], os.environ["JUPYTER_RUNTIME_DIR"] = str(kernels), str(runtime)
+        # Unix sockets between grader and kernel: the kernel's network namespace has no working loopback. nbgrader
+        # runs one kernel at a time, so one fixed socket prefix in this runtime folder serves.
+        config.transport, config.ip = "ipc", str(runtime / "kernel")
+        yield
+    finally:
+        restore(os.environ, saved)
+        restore(config, saved_config)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def grade_submission(job):
+    """Autograde and give feedback for the job's submission; return the result dict (see the module docstring)."""
+    course = load_course(job["course"])
+    course.config.CourseDirectory.db_url = _gradebook_url(course)
+    if job.get("execute_timeout"):
+        course.config.Execute.timeout = int(job["execute_timeout"])
+    autograded = autograded_folder(course, job["student"], job["chapter"])
+    # the autograded folder is where nbgrader runs the notebook; it exists by the time a kernel starts
+    with sandboxed_kernels(course, keep=[autograded], hide=job.get("hide", []), limits=job.get("limits"),
+                           references=job.get("references", []), isolate=job.get("isolate")):
+        run = run_nbgrader("autograde", course, job["chapter"], student=job["student"], force=job.get("force", False),
+                           submitted_directory=job["submitted"])
+    result = {"ok": run.success, "error": "" if run.success else run.reason(), "log": run.log + run.error,
+              "flagged": [], "feedback": False, "feedback_error": ""}
+    if not run.success:
+        return result
+    for path in sorted(autograded.glob("*.ipynb")):
+        try:
+            nb = nbformat.read(str(path), as_version=4)
+        except Exception:  # noqa: BLE001 -- a notebook nbgrader wrote but we cannot read flags nothing
+            continue
+        result["flagged"] += [[path.stem, grade_id, message] for grade_id, message in flagged_functions(nb)]
+    feedback = run_nbgrader("generate_feedback", course, job["chapter"], student=job["student"], force=True)
+    result["feedback"] = feedback.success
+    result["feedback_error"] = "" if feedback.success else feedback.reason()
+    result["log"] += "\n===== nbgrader generate_feedback\n" + feedback.log + feedback.error
+    return result
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        raise SystemExit("usage: python -m cnncourse.grading.worker JOB.json")
+    job = json.loads(Path(argv[0]).read_text())
+    from cnncourse.grading.course import notebook_environment
+
+    with notebook_environment():
+        result = grade_submission(job)
+    tmp = Path(job["result"] + ".part")
+    tmp.write_text(json.dumps(result))
+    tmp.replace(job["result"])  # the parent sees a whole result file or none
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""A graded function that merely calls the course's reference implementation scores 0 and is flagged.
+
+Graded with `cnncourse grade` on a scratch course of the real Chapter 1 (its first notebook only: the second is
+reported missing): one student submits the solution, one lets `zero_pad` call cnncourse.ops.conv.zero_pad, and
+one binds `conv_single_step` to the package's function outright. The solution proves the guard flags none of the
+course's own code.
+"""
+
+import copy
+import shutil
+
+import pytest
+
+from cnncourse.grading.course import REPO, load_course, notebook_environment, run_nbgrader, write_course_config
+from cnncourse.grading.grade import GRADED, grade
+from roundtrip import edit_cell, put_submission, read_folder
+
+CH = "c1_convolution"
+NB = "c1_1_convolution_numpy"
+# conv_forward and conv_backward call zero_pad; conv_forward calls conv_single_step: they fail with them.
+CALLERS = {"zero_pad_tests": {"conv_forward_tests", "conv_backward_tests"}, "conv_single_step_tests": {"conv_forward_tests"}}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("c1")
+    shutil.copytree(REPO / "source" / CH, root / "source" / CH, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    write_course_config(root / "course", root / "source", root / "release")
+    with notebook_environment():
+        run = run_nbgrader("generate_assignment", load_course(root / "course"), CH, force=True)
+    assert run.success, run.log
+    src = read_folder(root / "source" / CH)
+    mine = {NB: src[NB]}
+    calls = edit_cell(mine, "zero_pad", "### BEGIN SOLUTION\n",
+                      "### BEGIN SOLUTION\n    import cnncourse.ops.conv\n    return cnncourse.ops.conv.zero_pad(X, pad)\n")
+    alias = copy.deepcopy(mine)
+    for cell in alias[NB].cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "conv_single_step":
+            cell.source = "from cnncourse.ops.conv import conv_single_step"
+    incoming = tmp_path_factory.mktemp("in")
+    put_submission(incoming, "solution", {f"{NB}.ipynb": mine[NB]}, chapter=CH)
+    put_submission(incoming, "calls", {f"{NB}.ipynb": calls[NB]}, chapter=CH)
+    put_submission(incoming, "alias", {f"{NB}.ipynb": alias[NB]}, chapter=CH)
+    return grade(incoming, course_dir=root / "course", workers=2), src
+
+
+def _points(src):
+    return {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader["points"])
+            for c in src[NB].cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+
+
+def test_the_solution_is_not_flagged_and_gets_every_point_of_its_notebook(graded):
+    report, src = graded
+    solution = report.get("solution", CH)
+    assert solution.status == GRADED and not solution.flagged, solution.line()
+    assert {gid: s for (nb, gid), (s, _) in solution.cells.items() if nb == NB} == _points(src)
+
+
+@pytest.mark.parametrize("student, function", [("calls", "zero_pad_tests"), ("alias", "conv_single_step_tests")])
+def test_calling_the_reference_scores_zero_for_it_and_is_flagged(graded, student, function):
+    report, src = graded
+    result = report.get(student, CH)
+    assert result.status == GRADED and not result.ok, result.line()
+    flagged = {gid for _, gid, _ in result.flagged}
+    assert function in flagged and flagged <= {function} | CALLERS[function], result.line()
+    assert "reference implementation cnncourse.ops.conv" in " ".join(m for _, _, m in result.flagged)
+    points = _points(src)
+    for gid, full in points.items():
+        expected = 0 if gid in {function} | CALLERS[function] else full
+        assert result.cell_score(gid, NB) == expected, f"{student} {gid}: {result.line()}"
+    assert "FLAGGED" in report.summary()

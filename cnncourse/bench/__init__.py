@@ -18,6 +18,8 @@ BENCHMARKS = {
     "faces": ("cnncourse.bench.faces", "Chapter 5 triplet-loss encoder: verification accuracy and AUC on held-out "
                                        "people, training images/s"),
     "nst": ("cnncourse.bench.nst", "Chapter 6 neural style transfer: seconds per step, style cost drop (>= 10x)"),
+    "grade": ("cnncourse.bench.grade", "cnncourse grade (parallel, sandboxed) against sequential nbgrader autograde "
+                                       "on --repeats Chapter 1 submissions (default 40)"),
 }
 
 

@@ -16,7 +16,7 @@ from cnncourse import config  # noqa: E402
 from cnncourse.data.scenes import CLASS_NAMES, make_scenes  # noqa: E402
 from cnncourse.experiments import c3_localization as loc  # noqa: E402
 from cnncourse.experiments import c3_sliding as sliding  # noqa: E402
-from cnncourse.models.c3_sliding import WINDOW, convolutional_classifier, window_classifier  # noqa: E402
+from cnncourse.models.c3_sliding import WINDOW, convolutional_classifier  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pytest
 from keras import ops
 
 from cnncourse.data.scenes import make_scenes
-from cnncourse.experiments.c3_detection import DETECTION_TRAINING, scene_targets, train_yolo, truths_of
+from cnncourse.experiments.c3_detection import DETECTION_TRAINING, scene_targets, train_yolo
 from cnncourse.models.c3_yolo import ANCHORS, predict_boxes, yolo_head, yolo_loss, yolo_model
 from cnncourse.ops.c3_map import mean_average_precision
 

@@ -15,10 +15,12 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import nbformat
 import pytest
 
+from cnncourse.grading.course import REPO
 from cnncourse.grading.grade import FAILED, GRADED, NOT_GRADED, grade
 from cnncourse.grading.sandbox import Limits, isolation
 from roundtrip import (SYNTHETIC_CHAPTER as CH, SYNTHETIC_POINTS as POINTS, build_synthetic_course, edit_cell, error_text,
@@ -61,6 +63,13 @@ def _attack(src, setup, leaked):
             cell.source = f"{setup}\nLEAKED = {leaked}\n" + cell.source.replace(CUBE, "return x ** 3 + (1 if LEAKED else 0)")
             return nbs
     raise AssertionError("cube's solution cell not found")
+
+
+def _on_any(statement, paths):
+    """(setup, leaked) for _attack: leaked when `statement` (using the path p) succeeds for any of `paths`."""
+    setup = (f"def _on_any(paths):\n    for p in paths:\n        try:\n            {statement}\n            return True\n"
+             f"        except OSError:\n            pass\n    return False")
+    return setup, f"_on_any({list(map(str, paths))!r})"
 
 
 def _without_cell(src, grade_id):
@@ -151,11 +160,7 @@ KINDS = [
     Kind("reads the grader's environment", "k22_environment",
          lambda s, r, c: _attack(s, "import os", f"{c['secret']!r} in os.environ"), GRADED, FULL),
     Kind("reads the gradebook and the hidden tests", "k23_hidden_files",
-         lambda s, r, c: _attack(s, "import os\ndef _peek(paths):\n    for p in paths:\n        try:\n"
-                                    "            open(p, 'rb').read(1)\n            return True\n"
-                                    "        except OSError:\n            pass\n    return False",
-                                 f"_peek({c['secrets']!r})"),
-         GRADED, FULL, needs_isolation=True),
+         lambda s, r, c: _attack(s, *_on_any("open(p, 'rb').read(1)", c["secrets"])), GRADED, FULL, needs_isolation=True),
     Kind("opens a network connection", "k24_network",
          lambda s, r, c: _attack(s, f"import socket\ndef _net():\n    try:\n"
                                     f"        socket.create_connection(('127.0.0.1', {c['port']}), timeout=2).close()\n"
@@ -165,6 +170,15 @@ KINDS = [
          lambda s, r, c: _attack(s, f"import os, signal\ndef _kill():\n    try:\n"
                                     f"        os.kill({c['pid']}, signal.SIGKILL)\n        return True\n"
                                     f"    except OSError:\n        return False", "_kill()"),
+         GRADED, FULL, needs_isolation=True),
+    Kind("rewrites the checks and the installed packages", "k30_rewrite",
+         lambda s, r, c: _attack(s, *_on_any("open(p, 'a').close()", c["writable"])), GRADED, FULL, needs_isolation=True),
+    Kind("unmounts what hides the course, then reads the gradebook", "k31_unmount",
+         lambda s, r, c: _attack(s, f"import ctypes\n_libc = ctypes.CDLL(None)\n"
+                                    f"for _p in {c['mounts']!r}:\n    _libc.umount2(_p.encode(), 2)\n"
+                                    "def _read(p):\n    try:\n        open(p, 'rb').read(1)\n        return True\n"
+                                    "    except OSError:\n        return False",
+                                 f"_read({c['secrets'][0]!r})"),
          GRADED, FULL, needs_isolation=True),
     Kind("unknown chapter folder", "k26_chapter", None, NOT_GRADED, None, "unknown chapter 'ch1_copy': the chapters are ch1"),
     Kind("student not on the roster", "k27_stranger", lambda s, r, c: _as_named(s), NOT_GRADED, None,
@@ -217,7 +231,10 @@ def runs(tmp_path_factory):
     os.environ[secret] = "the grader's token"
     ctx = {"port": listener.getsockname()[1], "pid": os.getpid(), "secret": secret,
            "secrets": [str(class_root / "autograder" / "gradebook.db"), str(class_root / "source" / CH / "part1.ipynb"),
-                       str(class_root / "autograder" / "nbgrader_config.py")]}
+                       str(class_root / "autograder" / "nbgrader_config.py")],
+           "writable": [str(REPO / "cnncourse" / "checks" / "__init__.py"), str(Path(nbformat.__file__)),
+                        str(class_root / "autograder" / "gradebook.db")],
+           "mounts": [str(class_root / "autograder"), str(class_root), "/tmp"]}
     incoming = tmp_path_factory.mktemp("class_in")
     submitted = incoming / "submitted"
     _controls(submitted, src, rel)

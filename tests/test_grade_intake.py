@@ -126,3 +126,23 @@ def test_bad_inputs_as_a_whole_say_what_was_expected(tmp_path):
     _touch(tmp_path / "one" / "c1" / "c1_1_numpy.ipynb")
     with pytest.raises(IntakeError, match="looks like one student's folder"):
         collect(tmp_path / "one", CHAPTERS, tmp_path / "out")
+
+
+def test_moodle_namesakes_stay_two_students_and_feedback_folders_are_skipped(tmp_path):
+    _touch(tmp_path / "in" / "John Smith_11_assignsubmission_file_" / "c1_1_numpy.ipynb", "one")
+    _touch(tmp_path / "in" / "John Smith_12_assignsubmission_file_" / "c1_1_numpy.ipynb", "two")
+    _touch(tmp_path / "in" / "Ada Byron_13_assignfeedback_file_" / "c1_1_numpy.ipynb", "teacher")
+    intake = collect(tmp_path / "in", CHAPTERS, tmp_path / "out")
+    assert _layout(intake) == ["John_Smith_11/c1/c1_1_numpy.ipynb", "John_Smith_12/c1/c1_1_numpy.ipynb"]
+    assert "feedback files" in intake.problems["Ada Byron_13_assignfeedback_file_"][0]
+
+
+def test_a_zip_keeps_its_times_so_the_later_copy_wins_and_folders_named_ipynb_are_ignored(tmp_path):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("Eve/c1/c1_1_numpy.ipynb", date_time=(2026, 11, 30, 12, 0, 0)), "new")
+        zf.writestr(zipfile.ZipInfo("eve/c1/c1_1_numpy.ipynb", date_time=(2026, 11, 1, 12, 0, 0)), "old")
+        zf.writestr("eve/c1/odd.ipynb/", "")
+    intake = collect(archive, CHAPTERS, tmp_path / "out")
+    assert _layout(intake) == ["Eve/c1/c1_1_numpy.ipynb"]
+    assert (intake.folder / "Eve/c1/c1_1_numpy.ipynb").read_text() == "new"

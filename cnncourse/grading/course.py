@@ -112,10 +112,30 @@ class Course:
         )
 
     def gradebook(self):
-        """An nbgrader Gradebook of this course; use it as a context manager so it is closed."""
+        """An nbgrader Gradebook of this course; use it as a context manager so it is closed.
+
+        A SQLite gradebook is opened with a busy timeout: grading workers write to it at the same time.
+        """
         from nbgrader.api import Gradebook
 
-        return Gradebook(self.db_url, self.course_id)
+        return Gradebook(shared_db_url(self.db_url), self.course_id)
+
+    def path(self, step_directory, student, chapter):
+        """nbgrader's folder of one student's chapter for a step ("autograded_directory", "feedback_directory")."""
+        from nbgrader.coursedir import CourseDirectory
+
+        directory = CourseDirectory(config=self.config)
+        return Path(directory.format_path(getattr(directory, step_directory), student, chapter))
+
+
+SQLITE_BUSY_TIMEOUT = 120  # seconds a writer of the gradebook waits for another one
+
+
+def shared_db_url(url):
+    """`url` with a busy timeout when it names a SQLite file, so that parallel writers wait instead of failing."""
+    if url.startswith("sqlite:") and "timeout=" not in url:
+        url += ("&" if "?" in url else "?") + f"timeout={SQLITE_BUSY_TIMEOUT}"
+    return url
 
 
 def load_course(course_dir=COURSE_DIR, **paths):

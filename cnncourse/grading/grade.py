@@ -16,6 +16,7 @@ Before the first submission of a chapter, the chapter is recorded in the gradebo
 Outputs: <out>/grades.csv and <out>/grade_cells.csv (report.py), with out = the course directory by default.
 """
 
+import ctypes
 import json
 import os
 import shutil
@@ -82,12 +83,16 @@ def read_scores(course, chapter, student, layout):
 
 @dataclass
 class Chapter:
-    """A chapter as the grader needs it: {notebook: [(grade_id, points)]}, its reference functions, its total."""
+    """A chapter as the grader needs it: {notebook: [(grade_id, points)]}, its reference functions, its total.
+
+    `problem` says why it cannot be graded; `recorded` is True once the gradebook holds it as source/ has it now.
+    """
 
     name: str
     layout: dict
     references: list
     problem: str = ""
+    recorded: bool = False
 
     @property
     def max_score(self):
@@ -98,24 +103,35 @@ class Chapter:
         return [f"{name}.ipynb" for name in self.layout]
 
 
-def _prepare_chapter(course, name):
-    """Record the chapter in the gradebook as source/ has it (generate_assignment into a scratch release)."""
+def _read_chapter(course, name):
+    """The chapter's grade cells and reference functions, read from its source notebooks."""
     paths = sorted((course.source / name).glob("*.ipynb"))
     try:
         layout = {p.stem: grade_cells(p) for p in paths}
         refs = sorted({dotted for p in paths for _, _, dotted in references(nbformat.read(str(p), as_version=4))})
     except Exception as err:  # noqa: BLE001
         return Chapter(name, {}, [], f"the chapter's source notebooks cannot be read: {err}")
+    return Chapter(name, layout, refs)
+
+
+def _record_chapter(course, chapter):
+    """Record the chapter in the gradebook as source/ has it (generate_assignment into a scratch release), once.
+
+    Done only before a submission of the chapter is graded: a run that only reports earlier grades leaves the
+    gradebook's chapter as it was. Sets chapter.problem when nbgrader fails.
+    """
+    if chapter.recorded or chapter.problem:
+        return
     # Paths inside the course directory are passed relative to it: nbgrader escapes its root in the regular
     # expressions it matches paths with, but not the rest of the path.
-    run = run_nbgrader("generate_assignment", course, name, force=True, release_directory=f"{WORK_DIR}/release")
-    if not run.success:
-        path = course.work / "logs" / name / "generate_assignment.log"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(run.log + run.error)
-        return Chapter(name, layout, refs,
-                       f"the chapter could not be recorded in the gradebook: {run.reason()} (log: {path})")
-    return Chapter(name, layout, refs)
+    run = run_nbgrader("generate_assignment", course, chapter.name, force=True, release_directory=f"{WORK_DIR}/release")
+    if run.success:
+        chapter.recorded = True
+        return
+    path = course.work / "logs" / chapter.name / "generate_assignment.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(run.log + run.error)
+    chapter.problem = f"the chapter could not be recorded in the gradebook: {run.reason()} (log: {path})"
 
 
 def _stage(found, staged):
@@ -144,6 +160,8 @@ class Job:
     spec: dict
     deadline: float
     log: Path
+    notebooks: int = 1
+    was_graded: bool = False  # a grade was recorded before this run (then a failure must not remove it)
     process: subprocess.Popen = None
     started: float = 0.0
 
@@ -151,7 +169,7 @@ class Job:
 def _plan(course, found, chapter, ledger, force, settings):
     """Decide what to do with one submission: a finished SubmissionResult, or a Job for a worker."""
     result = SubmissionResult(found.student, found.chapter, NOT_GRADED, max_score=chapter.max_score)
-    if chapter.problem:
+    if not chapter.layout:
         result.status, result.message = FAILED, chapter.problem
         return result
     validate(found, chapter.notebooks)
@@ -160,16 +178,22 @@ def _plan(course, found, chapter, ledger, force, settings):
         result.message = found.fatal
         return result
     checksum = submission_checksum(found.folder, found.valid)
-    entry = ledger.get(found.student, found.chapter)
-    autograded = _course_path(course, "autograded_directory", found.student, found.chapter)
+    entry = ledger.get(found.student, found.chapter) or {}
+    autograded = course.path("autograded_directory", found.student, found.chapter)
     regrade = force
-    if not force and entry and entry.get("state") == STARTED:
+    if not force and entry.get("state") == STARTED:
         regrade, result.message = True, "resumed: an earlier run stopped before this submission was finished; graded again"
-    elif not force and (autograded.exists() or (entry and entry.get("state") == DONE)):
+    elif not force and entry.get("status") == FAILED:
+        regrade, result.message = True, f"failed when graded before ({entry.get('message', '')}); graded again"
+    elif not force and (autograded.exists() or entry.get("state") == DONE):
         return _already(course, result, chapter, entry, checksum, autograded)
     elif force and autograded.exists():
         result.message = "regraded (--force): the earlier autograde was replaced"
 
+    _record_chapter(course, chapter)
+    if chapter.problem:
+        result.status, result.message = FAILED, chapter.problem
+        return result
     _stage(found, course.work / "submitted" / found.student / found.chapter)
     log = course.work / "logs" / found.chapter / f"{found.student}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -177,27 +201,31 @@ def _plan(course, found, chapter, ledger, force, settings):
             "submitted": f"{WORK_DIR}/submitted", "force": bool(regrade), "references": chapter.references,
             "result": str(log.with_suffix(".result.json"))}
     deadline = settings["notebook_seconds"] * max(1, len(found.valid)) + START_SECONDS
-    return Job(result, chapter, checksum, spec, deadline, log)
+    return Job(result, chapter, checksum, spec, deadline, log, notebooks=len(found.valid),
+               was_graded=autograded.exists() or entry.get("status") == GRADED)
 
 
 def _already(course, result, chapter, entry, checksum, autograded):
     """The result of a submission graded before: its recorded grade, untouched."""
     recorded = read_scores(course, result.chapter, result.student, chapter.layout)
-    if entry and entry.get("status") == FAILED:
-        result.status = FAILED
-        result.message = (f"failed when it was graded before ({entry.get('message', '')}); not retried: "
-                          f"use --force to grade it again")
-        return result
     result.status = ALREADY_GRADED
     if recorded:
         result.score, result.max_score, result.cells = recorded
-    result.flagged = [tuple(f) for f in (entry or {}).get("flagged", [])]
+    result.flagged = [tuple(f) for f in entry.get("flagged", [])]
     result.message = (f"already graded ({autograded} exists): the recorded grade is kept and this folder was not "
                       f"graded again; use --force (force=True) to regrade and replace it")
-    if entry and entry.get("checksum") not in (None, checksum):
+    if entry.get("checksum") not in (None, checksum):
         result.message += "; NOTE: the submission has changed since it was graded"
-    result.feedback = sorted(_course_path(course, "feedback_directory", result.student, result.chapter).glob("*.html"))
+    result.feedback = sorted(course.path("feedback_directory", result.student, result.chapter).glob("*.html"))
     return result
+
+
+def _die_with_parent():
+    """In the worker, between fork and exec: be killed when the grading process ends (PR_SET_PDEATHSIG).
+
+    Set before exec, so that a worker started just as the run is stopped cannot outlive it and grade on.
+    """
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
 
 
 def _start(job):
@@ -207,7 +235,7 @@ def _start(job):
     with open(job.log, "w") as log:
         job.process = subprocess.Popen([sys.executable, "-m", "cnncourse.grading.worker", str(spec_path)],
                                        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True, cwd=job.spec["course"])
+                                       start_new_session=True, preexec_fn=_die_with_parent, cwd=job.spec["course"])
     job.started = time.monotonic()
 
 
@@ -232,7 +260,7 @@ def _finish(course, job, returncode, timed_out, ledger):
             fh.write("\n===== nbgrader autograde\n" + outcome.get("log", ""))
     if timed_out:
         result.status = FAILED
-        result.message = (f"stopped after {job.deadline:.0f} s, the limit for {len(job.chapter.layout)} notebook(s): "
+        result.message = (f"stopped after {job.deadline:.0f} s, the limit for {job.notebooks} notebook(s): "
                           f"the notebook runs too long (an endless loop?) (log: {job.log})")
     elif outcome is None:
         result.status = FAILED
@@ -249,31 +277,65 @@ def _finish(course, job, returncode, timed_out, ledger):
             result.score, result.max_score, result.cells = recorded
             result.flagged = [tuple(f) for f in outcome["flagged"]]
             if outcome["feedback"]:
-                result.feedback = sorted(
-                    _course_path(course, "feedback_directory", result.student, result.chapter).glob("*.html"))
+                result.feedback = sorted(course.path("feedback_directory", result.student, result.chapter).glob("*.html"))
             else:
                 result.problems.append(f"feedback not written: {outcome['feedback_error']} (log: {job.log})")
-    ledger.finish(result.student, result.chapter, job.checksum, result.status,
-                  message=result.message, flagged=[list(f) for f in result.flagged])
+    if result.status == FAILED and not job.was_graded:
+        _forget_partial(course, result)
+    ledger.finish(result.student, result.chapter, job.checksum, result.status, message=result.message,
+                  flagged=result.flagged)
     return result
+
+
+def _forget_partial(course, result):
+    """Remove what a failed first autograde left in the gradebook (nbgrader records the submission before it runs)."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        with course.gradebook() as gb:
+            gb.remove_submission(result.chapter, result.student)
+    except MissingEntry:
+        pass
 
 
 def _run(course, jobs, workers, ledger, progress):
     """Run the jobs, `workers` at a time; call progress(result) as each one ends. Returns their results in order.
 
-    Ctrl-C (SIGINT) or SIGTERM stops the run: the running workers are killed and KeyboardInterrupt is raised.
+    Ctrl-C (SIGINT), SIGTERM or SIGHUP stops the run at the loop's next turn: the running workers are killed and
+    KeyboardInterrupt is raised; their ledger entries stay "started", so the next run grades them again.
     """
     queue, running, done = list(jobs), [], {}
-    stop_on_term = threading.current_thread() is threading.main_thread()
-    if stop_on_term:
-        previous = signal.signal(signal.SIGTERM, _interrupt)
+    stop = []  # the signals received: the loop stops at its next turn (raising from the handler could be swallowed)
+    signals = [signal.SIGTERM, signal.SIGHUP]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when the shell made us ignore it
+        signals.append(signal.SIGINT)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop.append(signum)) for sig in signals} if main_thread else {}
+
+    def end(job, returncode, timed_out):
+        try:
+            result = _finish(course, job, returncode, timed_out, ledger)
+        except Exception as err:  # noqa: BLE001 -- one submission's bookkeeping must never stop the others
+            result = job.result
+            result.status, result.message = FAILED, f"{type(err).__name__} while recording the result: {err}"
+        done[id(job)] = result
+        progress(result)
+
     try:
         while queue or running:
+            if stop:
+                raise KeyboardInterrupt(f"signal {stop[0]}")
             while queue and len(running) < workers:
                 job = queue.pop(0)
+                running.append(job)  # first: a stop from here on kills its worker
                 ledger.start(job.result.student, job.result.chapter, job.checksum)
-                _start(job)
-                running.append(job)
+                try:
+                    _start(job)
+                except OSError as err:
+                    running.remove(job)
+                    job.started = time.monotonic()
+                    job.result.message = f"the grading worker could not start: {err}"
+                    end(job, None, False)
             time.sleep(0.2)
             for job in list(running):
                 returncode = job.process.poll()
@@ -282,22 +344,18 @@ def _run(course, jobs, workers, ledger, progress):
                     _kill(job)
                 if returncode is not None or timed_out:
                     running.remove(job)
-                    done[id(job)] = _finish(course, job, job.process.returncode, timed_out, ledger)
-                    progress(done[id(job)])
-    except KeyboardInterrupt:
+                    end(job, job.process.returncode, timed_out)
+    except BaseException:
         for job in running:
-            _kill(job)  # their ledger entries stay "started": the next run grades them again
+            if job.process is not None:
+                _kill(job)
         print(f"grade: stopped; {len(done)} submission(s) graded in this run, {len(running) + len(queue)} left: "
               f"run the same command again to grade the rest")
         raise
     finally:
-        if stop_on_term:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return [done[id(job)] for job in jobs]
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def grade(folder, chapters=None, course_dir=COURSE_DIR, out=None, force=False, workers=None, roster=None,
@@ -326,61 +384,69 @@ def grade(folder, chapters=None, course_dir=COURSE_DIR, out=None, force=False, w
     """
     with notebook_environment():  # nbgrader's gradebook needs this interpreter's bin/ on PATH
         course = load_course(course_dir)
-        known = course.chapters()
-        if chapters:
-            unknown = [c for c in chapters if c not in known]
-            if unknown:
-                raise CourseError(f"unknown chapter(s) {', '.join(unknown)}; the chapters are: {', '.join(known) or 'none'}")
-        notebooks = {c: sorted(p.name for p in (course.source / c).glob("*.ipynb")) for c in known}
-        intake = collect(folder, notebooks, course.work / "intake", read_roster(roster) if roster else None)
-        results = [SubmissionResult(s, "", NOT_GRADED, message=m) for s, m in sorted(intake.unknown_students.items())]
-        if not any(intake.folder.iterdir()) and not results and not intake.problems:
-            raise CourseError(f"{folder} holds no submission: expected {folder}/<student>/<chapter>/<notebook>.ipynb "
-                              f"(or one of the layouts of cnncourse/grading/intake.py)")
-        found = discover(intake.folder, known, chapters) if any(intake.folder.iterdir()) else []
-        workers = max(1, int(workers or os.cpu_count() or 1))
-        print(f"grade: {len(found) + len(results)} submission(s) in {folder} (course: {course.root}); "
-              f"{workers} worker(s)")
-        settings = {"limits": asdict(limits or Limits()), "isolate": isolate, "execute_timeout": execute_timeout,
-                    "notebook_seconds": notebook_seconds,
-                    "hide": [str(REPO / name) for name in HIDDEN_REPO_FOLDERS]
-                    + [str(course.source), str(Path(folder).resolve())]}
-        ledger, prepared, planned = Ledger(course.work), {}, []
-        for f in found:
-            if f.fatal:  # unknown chapter, stray notebooks: reported without touching nbgrader
-                planned.append(SubmissionResult(f.student, f.chapter, NOT_GRADED, message=f.fatal))
-                continue
-            if f.chapter not in prepared:
-                prepared[f.chapter] = _prepare_chapter(course, f.chapter)
-            try:
-                planned.append(_plan(course, f, prepared[f.chapter], ledger, force, settings))
-            except Exception as err:  # noqa: BLE001 -- one submission must never stop the others
-                planned.append(SubmissionResult(f.student, f.chapter, FAILED, message=f"{type(err).__name__}: {err}"))
-        keys = set()
-        for p in planned:
-            result = p.result if isinstance(p, Job) else p
-            result.problems += intake.problems.get(result.key, [])
-            keys.add(result.key)
-        for key, messages in sorted(intake.problems.items()):  # files that belong to no submission
-            if key not in keys:
-                student, _, chapter = key.partition("/")
-                results += [SubmissionResult(student, chapter, NOT_GRADED, message=m) for m in messages]
+        with Ledger(course.work).lock():  # one grading run per course directory at a time
+            return _grade(course, folder, chapters, out, force, workers, roster, limits, notebook_seconds, isolate,
+                          execute_timeout)
 
-        jobs = [p for p in planned if isinstance(p, Job)]
-        total, count = len(planned), [0]
-        for p in planned:
-            if not isinstance(p, Job):
-                count[0] += 1
-                print(f"[{count[0]}/{total}] {p.line()}")
 
-        def progress(result):
+def _grade(course, folder, chapters, out, force, workers, roster, limits, notebook_seconds, isolate, execute_timeout):
+    """grade() once the course is loaded and locked."""
+    known = course.chapters()
+    if chapters:
+        unknown = [c for c in chapters if c not in known]
+        if unknown:
+            raise CourseError(f"unknown chapter(s) {', '.join(unknown)}; the chapters are: {', '.join(known) or 'none'}")
+    notebooks = {c: sorted(p.name for p in (course.source / c).glob("*.ipynb")) for c in known}
+    intake = collect(folder, notebooks, course.work / "intake", read_roster(roster) if roster else None)
+    results = [SubmissionResult(s, "", NOT_GRADED, message=m) for s, m in sorted(intake.unknown_students.items())]
+    if not any(intake.folder.iterdir()) and not results and not intake.problems:
+        raise CourseError(f"{folder} holds no submission: expected {folder}/<student>/<chapter>/<notebook>.ipynb "
+                          f"(or one of the layouts of cnncourse/grading/intake.py)")
+    found = discover(intake.folder, known, chapters) if any(intake.folder.iterdir()) else []
+    workers = max(1, int(workers or os.cpu_count() or 1))
+    print(f"grade: {len(found) + len(results)} submission(s) in {folder} (course: {course.root}); "
+          f"{workers} worker(s)")
+    settings = {"limits": asdict(limits or Limits()), "isolate": isolate, "execute_timeout": execute_timeout,
+                "notebook_seconds": notebook_seconds,
+                "hide": [str(REPO / name) for name in HIDDEN_REPO_FOLDERS]
+                + [str(course.source), str(Path(folder).resolve())]}
+    ledger, prepared, planned = Ledger(course.work), {}, []
+    for f in found:
+        if f.fatal:  # unknown chapter, stray notebooks: reported without touching nbgrader
+            planned.append(SubmissionResult(f.student, f.chapter, NOT_GRADED, message=f.fatal))
+            continue
+        if f.chapter not in prepared:
+            prepared[f.chapter] = _read_chapter(course, f.chapter)
+        try:
+            planned.append(_plan(course, f, prepared[f.chapter], ledger, force, settings))
+        except Exception as err:  # noqa: BLE001 -- one submission must never stop the others
+            planned.append(SubmissionResult(f.student, f.chapter, FAILED, message=f"{type(err).__name__}: {err}"))
+    keys = set()
+    for p in planned:
+        result = p.result if isinstance(p, Job) else p
+        result.problems += intake.problems.get(result.key, [])
+        keys.add(result.key)
+    for key, messages in sorted(intake.problems.items()):  # files that belong to no submission
+        if key not in keys:
+            student, _, chapter = key.partition("/")
+            results += [SubmissionResult(student, chapter, NOT_GRADED, message=m) for m in messages]
+
+    jobs = [p for p in planned if isinstance(p, Job)]
+    total, count = len(planned), [0]
+    for p in planned:
+        if not isinstance(p, Job):
             count[0] += 1
-            print(f"[{count[0]}/{total}] {result.line()}  ({result.seconds:.0f} s)", flush=True)
+            print(f"[{count[0]}/{total}] {p.line()}")
 
-        graded = iter(_run(course, jobs, workers, ledger, progress))
-        results += [next(graded) if isinstance(p, Job) else p for p in planned]
-        report = GradeReport(results)
-        write_csvs(report, out if out is not None else course.root)
+    def progress(result):
+        count[0] += 1
+        took = f"  ({result.seconds:.0f} s)" if result.seconds is not None else ""
+        print(f"[{count[0]}/{total}] {result.line()}{took}", flush=True)
+
+    graded = iter(_run(course, jobs, workers, ledger, progress))
+    results += [next(graded) if isinstance(p, Job) else p for p in planned]
+    report = GradeReport(results)
+    write_csvs(report, out if out is not None else course.root)  # earlier runs' rows of other students are kept
     print(report.summary())
     print(f"grade: feedback in {course.root / 'feedback'}")
     return report

@@ -17,7 +17,9 @@ student's report. A roster (a CSV or text file of student ids) makes an unknown 
 
 import csv
 import difflib
+import os
 import re
+import time
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -26,7 +28,8 @@ from pathlib import Path
 MAX_ZIP_BYTES = 4 * 2**30  # uncompressed, all members together (a zip bomb stops here)
 MAX_ZIP_MEMBERS = 20000
 MAX_NOTEBOOK_BYTES = 100 * 2**20  # a notebook larger than this is not graded (nbgrader would read it whole)
-_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assign(?:submission|feedback)_\w*$")
+_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_\w*$")
+_MOODLE_FEEDBACK = re.compile(r"^.+?_\d+_assignfeedback_\w*$")
 _RESUBMISSION = re.compile(r"^(?P<stem>.+?)(?:-(?P<n>\d+)| \((?P<m>\d+)\))$")
 
 
@@ -103,6 +106,11 @@ def _safe_extract(archive, dest):
             if (m.external_attr >> 16) & 0o170000 == 0o120000:
                 raise IntakeError(f"{archive} holds a symbolic link {m.filename!r}: not extracted")
         zf.extractall(dest)
+        for m in members:  # extraction stamps files with "now": keep the archive's times, which rank resubmissions
+            target = dest / m.filename
+            if not m.is_dir() and target.is_file():
+                stamp = time.mktime(m.date_time + (0, 0, -1))
+                os.utime(target, (stamp, stamp))
 
 
 def _notebooks_by_name(chapter_notebooks):
@@ -126,25 +134,40 @@ def _flat_match(filename, by_name):
     return None
 
 
-def _student_of_folder(name):
+def _student_of_folder(name, moodle_ids):
+    """The student id of a top-level folder: its name, or the slug of a Moodle folder's full name.
+
+    Two Moodle folders of different people with the same name (moodle_ids: {slug: set of ids}) get their Moodle id
+    appended, so they stay two students.
+    """
     moodle = _MOODLE.match(name)
-    return slug(moodle.group("name")) if moodle else name
+    if not moodle:
+        return name
+    student = slug(moodle.group("name"))
+    return f"{student}_{moodle.group('id')}" if len(moodle_ids.get(student, ())) > 1 else student
 
 
 def _candidates(root, chapter_notebooks, intake):
     """Every notebook under `root` that can be put in a student's chapter folder, as Candidates."""
     by_name = _notebooks_by_name(chapter_notebooks)
-    chapters = set(chapter_notebooks)
     found = []
 
     def rank(path, n=0):
         return (n, path.stat().st_mtime)
 
+    moodle_ids = {}
+    for path in root.iterdir():
+        match = _MOODLE.match(path.name)
+        if match and path.is_dir():
+            moodle_ids.setdefault(slug(match.group("name")), set()).add(match.group("id"))
     for path in sorted(root.iterdir()):
         if path.name.startswith((".", "__MACOSX")):
             continue
-        if path.is_file():
-            if path.suffix != ".ipynb":
+        if _MOODLE_FEEDBACK.match(path.name):
+            intake.note(path.name, f"{path.name}/ holds a teacher's feedback files (Moodle), not a submission: skipped")
+            continue
+        if not path.is_dir():
+            if not (path.is_file() and path.suffix == ".ipynb"):
                 continue
             flat = _flat_match(path.name, by_name)
             if flat is None:
@@ -154,16 +177,15 @@ def _candidates(root, chapter_notebooks, intake):
             student, name, n = flat
             found.append(Candidate(student, by_name[name], name, path, rank(path, n)))
             continue
-        student = _student_of_folder(path.name)
+        student = _student_of_folder(path.name, moodle_ids)
         for inner in sorted(path.iterdir()):
             if inner.name.startswith((".", "_")):
                 continue
-            if inner.is_dir():  # a chapter folder (known or not: discover reports unknown ones)
+            if inner.is_dir() and inner.suffix != ".ipynb":  # a chapter folder (known or not: discover reports it)
                 for nb in sorted(inner.glob("*.ipynb")):
-                    found.append(Candidate(student, inner.name, nb.name, nb, rank(nb)))
-                if inner.name not in chapters and not any(inner.glob("*.ipynb")):
-                    continue
-            elif inner.suffix == ".ipynb":
+                    if nb.is_file():
+                        found.append(Candidate(student, inner.name, nb.name, nb, rank(nb)))
+            elif inner.suffix == ".ipynb" and inner.is_file():
                 name = inner.name
                 match = _RESUBMISSION.match(inner.stem)
                 n = 0

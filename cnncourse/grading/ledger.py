@@ -12,6 +12,8 @@ partial autograde it may have left. A submission graded before by plain nbgrader
 folder: it is kept as "already graded", like a done one.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import json
 from pathlib import Path
@@ -30,11 +32,27 @@ def submission_checksum(folder, names):
     return digest.hexdigest()
 
 
+class LedgerBusy(ValueError):
+    """Another grading run holds the course's lock."""
+
+
 class Ledger:
     """The ledger of one course directory's grading runs."""
 
     def __init__(self, work_dir):
         self.root = Path(work_dir) / "ledger"
+
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold the course's grading lock for the block; raises LedgerBusy when another run holds it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "grade.lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LedgerBusy(f"another `cnncourse grade` is running on this course directory ({self.root.parent.parent}); "
+                                 f"wait for it to finish or stop it, then run this one again") from None
+            yield
 
     def _path(self, student, chapter):
         return self.root / chapter / f"{student}.json"

@@ -120,22 +120,46 @@ def _number(x):
     return "" if x is None else f"{x:g}"
 
 
+def _kept_rows(path, replaced):
+    """The rows of an existing CSV whose (student, chapter) is not in `replaced` (this run's submissions)."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return [row for row in csv.DictReader(fh) if (row.get("student"), row.get("chapter")) not in replaced]
+    except (OSError, csv.Error):
+        return []
+
+
 def write_csvs(report, out):
-    """Write <out>/grades.csv (one row per submission) and <out>/grade_cells.csv (one per grade cell)."""
+    """Write <out>/grades.csv (one row per submission) and <out>/grade_cells.csv (one per grade cell).
+
+    Rows of earlier runs for other submissions are kept (a run over late submissions adds to the class's files);
+    this run's submissions replace their own rows. Rows are sorted by student, then chapter.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     report.csv, report.cells_csv = out / GRADES_CSV, out / CELLS_CSV
-    with open(report.csv, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["student", "chapter", "status", "score", "max_score", "percent", "flagged", "message"])
-        for s in report.submissions:
-            percent = f"{100 * s.score / s.max_score:.1f}" if s.score is not None and s.max_score else ""
-            flagged = " ".join(grade_id for _, grade_id, _ in s.flagged)
-            writer.writerow([s.student, s.chapter, s.status, _number(s.score), _number(s.max_score), percent, flagged,
-                             "; ".join(m for m in [s.message, *s.problems] if m)])
-    with open(report.cells_csv, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["student", "chapter", "notebook", "grade_id", "score", "max_score"])
-        for s in report.submissions:
-            for (notebook, grade_id), (score, maximum) in s.cells.items():
-                writer.writerow([s.student, s.chapter, notebook, grade_id, _number(score), _number(maximum)])
+    replaced = {(s.student, s.chapter) for s in report.submissions}
+    fields = ["student", "chapter", "status", "score", "max_score", "percent", "flagged", "message"]
+    rows = _kept_rows(report.csv, replaced)
+    for s in report.submissions:
+        percent = f"{100 * s.score / s.max_score:.1f}" if s.score is not None and s.max_score else ""
+        rows.append(dict(zip(fields, [s.student, s.chapter, s.status, _number(s.score), _number(s.max_score), percent,
+                                      " ".join(grade_id for _, grade_id, _ in s.flagged),
+                                      "; ".join(m for m in [s.message, *s.problems] if m)])))
+    _write(report.csv, fields, rows)
+    fields = ["student", "chapter", "notebook", "grade_id", "score", "max_score"]
+    rows = _kept_rows(report.cells_csv, replaced)
+    for s in report.submissions:
+        for (notebook, grade_id), (score, maximum) in s.cells.items():
+            rows.append(dict(zip(fields, [s.student, s.chapter, notebook, grade_id, _number(score), _number(maximum)])))
+    _write(report.cells_csv, fields, rows)
+
+
+def _write(path, fields, rows):
+    rows = sorted(rows, key=lambda r: (r.get("student", ""), r.get("chapter", "")))  # stable: cells keep their order
+    tmp = path.with_suffix(".part")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)

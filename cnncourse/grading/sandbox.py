@@ -11,11 +11,12 @@ every autograde kernel through this module instead of the plain python3 kernel (
 - `unshare` (when the machine allows it, see `isolation`) puts the kernel in new user, mount, network and PID
   namespaces: no network (only a loopback that is down), its own /proc (the grader's processes are invisible), and
   every process it forks dies with it;
-- `kernel` mounts an empty tmpfs over the hidden folders (the repository's source/, solutions/, autograder/,
-  tests/, .git, the course directory, the folder of every grading worker) and binds back only the kernel's own
-  runtime and working folders; it then sets resource limits (address space, CPU seconds, file size, processes),
-  changes to the working folder, strips the environment down to an allow-list and starts ipykernel with a cap on
-  the bytes of stream output.
+- `kernel` (`confine`) mounts an empty tmpfs over the hidden folders (the repository's source/, solutions/,
+  autograder/, tests/, .git, the course directory, the input, /tmp with every grading worker's scratch folder) and
+  /dev/null over hidden files, turns the whole file system read-only, binds back writable only the kernel's own
+  runtime, home and working folders, and locks these mounts in a nested user namespace; it then sets resource
+  limits (address space, CPU seconds, file size, processes), changes to the working folder, strips the environment
+  down to an allow-list and starts ipykernel with a cap on the bytes of stream output.
 The settings travel in the environment variable CNNCOURSE_SANDBOX (JSON, see `Limits` and `write_kernelspec`).
 The kernel talks to the grader over Unix sockets (KernelManager.transport = "ipc"), which a network namespace
 does not cut. See autograder/README.md, "Threat model", for what this does and does not enforce.
@@ -25,6 +26,7 @@ import contextlib
 import ctypes
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -66,10 +68,14 @@ class Limits:
 def isolation():
     """(True, "") when `unshare -rmnpf --mount-proc` works here, else (False, why not).
 
-    Unprivileged user namespaces are needed; some containers and hardened kernels refuse them.
+    Unprivileged user namespaces are needed (some containers and hardened kernels refuse them), and Linux 5.12 or
+    later for mount_setattr (the read-only file system).
     """
     if not shutil.which("unshare"):
         return False, "the unshare command is not installed"
+    release = tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2])
+    if release < (5, 12):
+        return False, f"Linux {os.uname().release} is older than 5.12 (no mount_setattr)"
     try:
         run = subprocess.run([*UNSHARE, "true"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as err:
@@ -117,6 +123,9 @@ def write_kernelspec(folder, settings, isolate=None):
 # --- inside the kernel's process ----------------------------------------------------------------------------------
 
 _MS_BIND, _MS_REC = 4096, 16384
+_CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
+_SYS_MOUNT_SETATTR = 442  # the same number on x86_64 and aarch64 (syscalls added after 4.20 share their numbers)
+_AT_FDCWD, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = -100, 0x8000, 0x1
 
 
 def _mount(source, target, fstype, flags, data=None):
@@ -128,20 +137,71 @@ def _mount(source, target, fstype, flags, data=None):
         raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
 
 
-def hide(paths, keep):
-    """Mount an empty read-only tmpfs over each folder of `paths`, then bind each folder of `keep` back in place.
+def _mount_setattr(path, set_flags=0, clear_flags=0, recursive=False):
+    """mount_setattr(2) (Linux 5.12+) on `path`: set / clear MOUNT_ATTR_* flags, on every mount below it if recursive."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = (ctypes.c_uint64 * 4)(set_flags, clear_flags, 0, 0)  # struct mount_attr: set, clr, propagation, userns_fd
+    flags = _AT_RECURSIVE if recursive else 0
+    if libc.syscall(_SYS_MOUNT_SETATTR, _AT_FDCWD, path.encode(), flags, attr, ctypes.sizeof(attr)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount_setattr {path}: {os.strerror(err)}")
 
-    Needs to run as root of a private mount namespace (unshare -rm). Folders of `keep` are opened before hiding and
-    bound back from their open descriptors, so a kept folder may lie inside a hidden one.
+
+def _write(path, text):
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+def _lock_mounts():
+    """Enter a nested user and mount namespace (as root of it): every mount made so far becomes locked there.
+
+    Root of the first user namespace could unmount the tmpfs that hides a folder, or remount / writable; mounts
+    copied into a namespace owned by a less privileged user namespace can be neither unmounted nor made writable.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"unshare: {os.strerror(err)}")
+    _write("/proc/self/setgroups", "deny")
+    _write("/proc/self/uid_map", "0 0 1")
+    _write("/proc/self/gid_map", "0 0 1")
+
+
+def confine(paths, keep):
+    """Hide `paths`, make the whole file system read-only except the folders of `keep`, and lock it that way.
+
+    Needs to run as root of a private mount namespace (unshare -rm), single-threaded. Each folder of `paths` gets an
+    empty tmpfs over it, each file /dev/null; then every mount turns read-only (but /proc and a private /dev/shm), the
+    folders of `keep` are bound back writable (opened before hiding, so a kept folder may lie inside a hidden one),
+    and the mounts are locked (`_lock_mounts`). A path that holds this Python or the package is never hidden (the
+    kernel could not start); it is returned so the caller can say so.
+    Returns the paths that were left visible for that reason.
     """
     fds = [(path, os.open(path, os.O_PATH)) for path in keep]
+    needed = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(__file__)))]
+    skipped = []
     for path in sorted(set(paths), key=len):
-        if os.path.isdir(path):
+        real = os.path.realpath(path)
+        if any(n == real or n.startswith(real.rstrip("/") + "/") for n in needed):
+            skipped.append(path)
+        elif os.path.isdir(path):
             _mount("tmpfs", path, "tmpfs", 0, "size=1m,mode=755")
-    for path, fd in fds:
+        elif os.path.isfile(path):
+            _mount("/dev/null", path, None, _MS_BIND)
+    for path, _ in fds:  # mount points inside the hidden folders' tmpfs, while it is writable
         os.makedirs(path, exist_ok=True)
+    shm = os.path.isdir("/dev/shm")
+    if shm:  # a private, small /dev/shm: multiprocessing (joblib) needs one, and the host's is shared by all
+        _mount("tmpfs", "/dev/shm", "tmpfs", 0, "size=64m,mode=1777")
+    _mount_setattr("/", set_flags=_MOUNT_ATTR_RDONLY, recursive=True)
+    for path in ["/proc", *(["/dev/shm"] if shm else [])]:
+        _mount_setattr(path, clear_flags=_MOUNT_ATTR_RDONLY)
+    for path, fd in fds:
         _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+        _mount_setattr(path, clear_flags=_MOUNT_ATTR_RDONLY, recursive=True)  # a bind copies the source's read-only
         os.close(fd)
+    _lock_mounts()
+    return skipped
 
 
 def set_limits(limits):
@@ -215,7 +275,8 @@ def _kernel(argv):
     settings = json.loads(os.environ.get(SETTINGS_VAR, "{}"))
     if not os.environ.get("_CNNCOURSE_SANDBOX_READY"):
         if settings.get("isolated"):
-            hide(settings.get("hide", []), settings.get("keep", []))
+            for path in confine(settings.get("hide", []), settings.get("keep", [])):
+                print(f"cnncourse sandbox: {path} holds Python or cnncourse and stays visible", file=sys.stderr)
         cwd = settings.get("cwd") or os.getcwd()
         os.chdir(cwd)
         set_limits(settings.get("limits", {}))
@@ -223,6 +284,11 @@ def _kernel(argv):
         env["_CNNCOURSE_SANDBOX_READY"] = "1"
         env[SETTINGS_VAR] = json.dumps({key: settings.get(key) for key in ("limits", "isolated", "references")})
         os.execve(sys.executable, [sys.executable, "-m", "cnncourse.grading.sandbox", "kernel", *argv], env)
+    if settings.get("references"):  # before ipykernel captures the streams: problems go to the grader's log
+        from cnncourse.grading.tripwire import install
+
+        for problem in install(settings["references"])[1]:
+            print(f"cnncourse sandbox: reference not guarded: {problem}", file=sys.stderr)
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
@@ -233,10 +299,6 @@ def _kernel(argv):
         # which would hold gigabytes of printed text in memory whatever reaches the grader: grading needs none of it.
         if hasattr(app.shell, "_tee"):
             app.shell._tee = lambda channel: contextlib.nullcontext()
-    if settings.get("references"):
-        from cnncourse.grading.tripwire import install
-
-        install(settings["references"])
     app.start()
 
 

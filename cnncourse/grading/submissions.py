@@ -1,6 +1,6 @@
 """Find the submissions in a folder and check each notebook before nbgrader sees it.
 
-Layout (nbgrader's): <folder>/[submitted/]<student>/<chapter>/<notebook>.ipynb. Every problem is described in
+Layout (nbgrader's, as intake.collect writes it): <folder>/<student>/<chapter>/<notebook>.ipynb. Every problem is described in
 plain words, per submission, naming the file and what will happen ("cannot grade this notebook", "0 points"),
 so the instructor can act on it; nothing here raises for a student's mistake.
 """
@@ -33,41 +33,21 @@ class Found:
         return f"{self.student}/{self.chapter}" if self.chapter else self.student
 
 
-def submissions_root(folder):
-    """The folder whose sub-folders are students: `folder/submitted` when it exists, else `folder`.
-
-    Raises FileNotFoundError when `folder` does not exist, ValueError when it is a file.
-    """
-    folder = Path(folder)
-    if not folder.exists():
-        raise FileNotFoundError(f"no such folder: {folder}")
-    if not folder.is_dir():
-        raise ValueError(f"not a folder: {folder} (expected a folder of <student>/<chapter>/*.ipynb)")
-    nested = folder / "submitted"
-    return nested if nested.is_dir() else folder
-
-
 def _visible_dirs(folder):
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
 def discover(root, known_chapters, chapters=None):
-    """List the submissions under `root` (see submissions_root) as Found records, sorted by student and chapter.
+    """List the submissions under `root` (intake.collect's nbgrader layout) as Found records, sorted by student and chapter.
 
     Chapter folders not in `chapters` (when given) are left out silently; chapter folders that are no chapter of
-    the course are kept, with `fatal` set. Raises ValueError when `root` looks like a single student's folder or
-    holds no submission at all, since then nothing sensible can be graded.
+    the course are kept, with `fatal` set. Raises ValueError when `root` holds no submission at all.
     """
     root = Path(root)
     found = []
     for student_dir in _visible_dirs(root):
         student = student_dir.name
-        if student in known_chapters and any(student_dir.glob("*.ipynb")):
-            raise ValueError(
-                f"{root} looks like one student's folder ({student}/ is a chapter holding notebooks); "
-                f"pass the folder that holds one folder per student: <folder>/<student>/{student}/*.ipynb"
-            )
-        stray = sorted(p.name for p in student_dir.glob("*.ipynb"))
+        stray = sorted(p.name for p in student_dir.glob("*.ipynb") if p.is_file())
         if stray:
             f = Found(student, "", student_dir)
             f.fatal = (
@@ -124,7 +104,7 @@ def validate(found, expected):
     """
     if found.fatal:
         return found
-    present = sorted(p.name for p in found.folder.glob("*.ipynb"))
+    present = sorted(p.name for p in found.folder.glob("*.ipynb") if p.is_file())
     missing = [name for name in expected if name not in present]
     for name in present:
         if name in expected:

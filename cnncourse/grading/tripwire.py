@@ -6,8 +6,8 @@ the sandboxed kernel (sandbox.py) calls `install(references)` before the noteboo
 replaced, in its module, by a wrapper that raises ReferenceCallError when
 
 1. it is called directly from code the notebook defined (a function of a notebook cell: the student's), or
-2. it is called by the check of the function itself (public_<name> / hidden_<name> of cnncourse.checks, directly
-   or through the checks' helpers): the notebook handed the reference over as its own
+2. it is called, directly or through the checks' helpers, by a check (public_* / hidden_* of cnncourse.checks)
+   that was handed the reference itself as the function to check: the notebook passed it off as its own
    (`zero_pad = cnncourse.ops.conv.zero_pad`). A check that uses package code which in turn uses the reference
    (an oracle built from other package functions) is not affected.
 
@@ -36,9 +36,13 @@ def _is_notebook_code(filename):
     return filename.startswith("<ipython-input") or os.path.basename(os.path.dirname(filename)).startswith("ipykernel_")
 
 
-def _is_check_of(frame, name):
+def _is_check_handed(frame, guarded):
+    """True when `frame` is a public_/hidden_ check that was given `guarded` itself as the function to check."""
     code = frame.f_code
-    return code.co_filename.startswith(_CHECKS_DIR) and code.co_name in (f"public_{name}", f"hidden_{name}")
+    if not code.co_name.startswith(("public_", "hidden_")):
+        return False
+    arguments = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    return any(frame.f_locals.get(a) is guarded for a in arguments)
 
 
 def _wrap(function, dotted):
@@ -51,9 +55,9 @@ def _wrap(function, dotted):
             raise ReferenceCallError(
                 f"{MARKER}: {caller.f_code.co_name} calls the course's reference implementation {dotted}: "
                 f"write the computation yourself; this function scores 0 points")
-        frame = caller  # the checks' own frames, innermost first: does the check of this very function call it?
+        frame = caller  # the checks' own frames, innermost first: was a check handed this very function to check?
         while frame is not None and frame.f_code.co_filename.startswith(_CHECKS_DIR):
-            if _is_check_of(frame, name):
+            if _is_check_handed(frame, guarded):
                 raise ReferenceCallError(
                     f"{MARKER}: {name} is the course's reference implementation {dotted}, not your own code: "
                     f"write it yourself; this function scores 0 points")

@@ -6,6 +6,7 @@ writes the feedback, and writes what happened to the job's result file as JSON. 
 the worker only reports it: the parent reads the result file, or, when there is none (the worker was killed at
 the time limit, or died), reports the submission as failed.
 
+The grading process starts each worker with PR_SET_PDEATHSIG, so a worker never outlives its run.
 The gradebook (SQLite) is shared by the workers: each opens it with a busy timeout, so the short writes of
 nbgrader's preprocessors wait for one another instead of failing. Each worker has its own Jupyter runtime folder,
 kernelspec and scratch home, in a temporary folder removed at the end.
@@ -27,27 +28,9 @@ from pathlib import Path
 
 import nbformat
 
-from cnncourse.grading.course import load_course, restore, run_nbgrader
+from cnncourse.grading.course import load_course, restore, run_nbgrader, shared_db_url
 from cnncourse.grading.sandbox import write_kernelspec
 from cnncourse.grading.tripwire import flagged_functions
-
-SQLITE_BUSY_TIMEOUT = 120  # seconds a worker waits for another one's gradebook write
-
-
-def _gradebook_url(course):
-    """The course's gradebook URL, with a busy timeout when it is SQLite (shared by parallel workers)."""
-    url = course.db_url
-    if url.startswith("sqlite:") and "timeout=" not in url:
-        url += ("&" if "?" in url else "?") + f"timeout={SQLITE_BUSY_TIMEOUT}"
-    return url
-
-
-def autograded_folder(course, student, chapter):
-    from nbgrader.coursedir import CourseDirectory
-
-    directory = CourseDirectory(config=course.config)
-    return Path(directory.format_path(directory.autograded_directory, student, chapter))
-
 
 @contextlib.contextmanager
 def sandboxed_kernels(course, keep, hide, limits=None, references=(), isolate=None):
@@ -64,18 +47,20 @@ def sandboxed_kernels(course, keep, hide, limits=None, references=(), isolate=No
     scratch = Path(tempfile.mkdtemp(prefix="cnng-"))  # short: Unix socket paths are limited to 107 bytes
     saved = {key: os.environ.get(key) for key in ("JUPYTER_PATH", "JUPYTER_RUNTIME_DIR")}
     config = course.config.KernelManager
-    saved_config = {key: config.get(key) for key in ("transport", "ip")}
+    saved_config = {key: config.get(key) for key in ("transport", "ip", "connection_file")}
     try:
         runtime, home, kernels = scratch / "rt", scratch / "home", scratch / "jp"
         for folder in (runtime, home, kernels):
             folder.mkdir()
         settings = {"limits": dict(limits or {}), "home": str(home), "keep": [str(runtime), str(home), *map(str, keep)],
-                    "hide": [str(course.root), *map(str, hide)], "references": list(references)}
+                    "hide": [str(course.root), tempfile.gettempdir(), *map(str, hide)], "references": list(references)}
         write_kernelspec(kernels, settings, isolate=isolate)
         os.environ["JUPYTER_PATH"], os.environ["JUPYTER_RUNTIME_DIR"] = str(kernels), str(runtime)
         # Unix sockets between grader and kernel: the kernel's network namespace has no working loopback. nbgrader
-        # runs one kernel at a time, so one fixed socket prefix in this runtime folder serves.
+        # runs one kernel at a time, so one fixed socket prefix and connection file in this runtime folder serve
+        # (left to itself, jupyter_client would put the connection file in /tmp, which the kernel cannot see).
         config.transport, config.ip = "ipc", str(runtime / "kernel")
+        config.connection_file = str(runtime / "kernel.json")
         yield
     finally:
         restore(os.environ, saved)
@@ -86,10 +71,10 @@ def sandboxed_kernels(course, keep, hide, limits=None, references=(), isolate=No
 def grade_submission(job):
     """Autograde and give feedback for the job's submission; return the result dict (see the module docstring)."""
     course = load_course(job["course"])
-    course.config.CourseDirectory.db_url = _gradebook_url(course)
+    course.config.CourseDirectory.db_url = shared_db_url(course.db_url)
     if job.get("execute_timeout"):
         course.config.Execute.timeout = int(job["execute_timeout"])
-    autograded = autograded_folder(course, job["student"], job["chapter"])
+    autograded = course.path("autograded_directory", job["student"], job["chapter"])
     # the autograded folder is where nbgrader runs the notebook; it exists by the time a kernel starts
     with sandboxed_kernels(course, keep=[autograded], hide=job.get("hide", []), limits=job.get("limits"),
                            references=job.get("references", []), isolate=job.get("isolate")):

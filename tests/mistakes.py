@@ -24,13 +24,20 @@ class Mistake:
     old: str  # text in that cell, exactly once
     new: str  # what replaces it
     loses: frozenset = field(default_factory=frozenset)  # grade_ids that must score 0
-    message: str = ""  # optional: text the error output of each lost cell must contain
+    message: str = ""  # optional: text the output of each lost (or partly lost) cell must contain
+    keeps: tuple = ()  # (grade_id, points) of cells with partial credit that must score exactly those points
 
     def __post_init__(self):
         object.__setattr__(self, "loses", frozenset(self.loses))
+        object.__setattr__(self, "keeps", tuple(sorted(dict(self.keeps).items())))
         object.__setattr__(self, "notebook", self.notebook.removesuffix(".ipynb"))
-        if not self.loses:
+        if not self.loses and not self.keeps:
             raise ValueError(f"{self.label}: `loses` is empty; a mistake must lose some grade cell's points")
+
+    @property
+    def expected(self):
+        """{grade_id: score} of the grade cells this mistake changes (0 for `loses`, the points of `keeps`)."""
+        return {**{gid: 0.0 for gid in self.loses}, **{gid: float(points) for gid, points in self.keeps}}
 
     @property
     def label(self):
@@ -62,6 +69,9 @@ MISTAKES = [
     # gradients of overlapping windows overwritten instead of added (only shows when stride < f)
     Mistake(*_C1_NUMPY, "pool_backward", old="c] += mask * dA[i, h, w, c]", new="c] = mask * dA[i, h, w, c]",
             loses={"pool_backward_tests"}, message="numerical gradient"),
+    # db overwritten instead of added up: dA_prev and dW stay right, so conv_backward keeps 2 of its 3 points
+    Mistake(*_C1_NUMPY, "conv_backward", old="db[:, :, :, c] += dZ[i, h, w, c]", new="db[:, :, :, c] = dZ[i, h, w, c]",
+            keeps={"conv_backward_tests": 2}, message="part db: FAILED"),
     # the dense layer's biases forgotten
     Mistake(*_C1_NUMPY, "conv_vs_dense_parameters", old="dense = n_in * n_out + n_out", new="dense = n_in * n_out",
             loses={"conv_vs_dense_parameters_tests"}, message="dense"),

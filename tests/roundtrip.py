@@ -173,14 +173,21 @@ def roundtrip(chapter_source, course_dir, submissions, sync=True):
     return RoundTrip(chapter_source, course_dir, sync=sync).grade(submissions)
 
 
-def error_text(nb, grade_id):
-    """The error output (ename, evalue and traceback, joined) of the cell `grade_id`, or "" if it did not fail."""
+def error_text(nb, grade_id, streams=False):
+    """The error output (ename, evalue and traceback, joined) of the cell `grade_id`, or "" if it did not fail.
+
+    streams=True adds what the cell printed (a partial-credit cell prints its failed parts instead of raising).
+    """
     for cell in nb.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
-            return "\n".join(
+            outputs = cell.get("outputs", [])
+            text = "\n".join(
                 "\n".join([o.get("ename", ""), o.get("evalue", ""), *o.get("traceback", [])])
-                for o in cell.get("outputs", []) if o.get("output_type") == "error"
+                for o in outputs if o.get("output_type") == "error"
             )
+            if streams:
+                text += "\n".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+            return text
     raise KeyError(f"no cell with grade_id {grade_id!r}")
 
 

@@ -104,3 +104,30 @@ def test_message_names_expected_got_and_case():
         checks.public_conv_forward(conv_forward_without_bias)
     text = str(info.value)
     assert "expected" in text and "got" in text and "stride" in text and "index" in text
+
+
+def test_partial_credit_gives_each_right_gradient_its_point(capsys):
+    """conv_backward's grade cell: a wrong db costs 1 of 3 points; all wrong raises; a crash costs only its part."""
+    from cnncourse.checks.core import CheckFailed, PartialCredit
+    from cnncourse.ops.conv import conv_backward
+
+    def wrong_db(dZ, cache):
+        dA, dW, db = conv_backward(dZ, cache)
+        return dA, dW, db * 2
+
+    credit = PartialCredit("conv_backward", {"dA_prev": 1, "dW": 1, "db": 1})
+    for part in credit:
+        credit.run(part, checks.public_conv_backward, wrong_db, grads=(part,))
+    assert credit.total() == 2.0
+    assert "part db: FAILED, 0 of 1 point(s)" in capsys.readouterr().out
+
+    def broken(dZ, cache):
+        raise TypeError("unpack")
+
+    credit = PartialCredit("conv_backward", {"dA_prev": 1, "dW": 1, "db": 1})
+    for part in credit:
+        credit.run(part, checks.public_conv_backward, broken, grads=(part,))
+    with pytest.raises(CheckFailed, match="every part failed, 0 of 3 points"):
+        credit.total()
+    with pytest.raises(ValueError, match="points"):
+        PartialCredit("f", {"a": 0})

@@ -4,7 +4,7 @@ For each chapter, ONE autograde run grades these submissions:
 - "source": the instructor notebooks (reference cells rendered from the package) -> full marks on every grade cell;
 - "release": the student notebooks, untouched -> 0 on every grade cell, and the run completes;
 - the entries of tests/mistakes.py for the chapter, at most one per notebook in each submission -> 0 on exactly the
-  cells in the `loses` of its mistakes, full marks elsewhere.
+  cells in the `loses` of its mistakes (exactly the points of `keeps` on partial-credit cells), full marks elsewhere.
 Real chapters train Keras models in fast mode, so a chapter takes a minute or two.
 The terminal summary lists the chapters that ran and the planned chapters that are not in source/ yet.
 """
@@ -27,39 +27,39 @@ def test_round_trip(chapter, tmp_path):
     rt = RoundTrip(REPO / "source" / chapter, tmp_path)
     mistakes = [m for m in MISTAKES if m.chapter == chapter]
     submissions = {"source": rt.source_notebooks(), "release": rt.release_notebooks()}
-    expected = {"source": set(), "release": set(rt.grade_ids)}
+    expected = {"source": {}, "release": {gid: 0.0 for gid in rt.grade_ids}}  # {student: {grade_id: score}}
     groups = group_by_notebook(mistakes)
     for i, group in enumerate(groups):
         notebooks = rt.source_notebooks()
         for mistake in group:
             if mistake.notebook not in notebooks:
                 raise AssertionError(f"{mistake.label}: {chapter} has no notebook {mistake.notebook!r} ({sorted(notebooks)})")
-            unknown = mistake.loses - set(roundtrip.grade_ids(notebooks[mistake.notebook]))
+            unknown = set(mistake.expected) - set(roundtrip.grade_ids(notebooks[mistake.notebook]))
             if unknown:
-                raise AssertionError(f"{mistake.label}: `loses` names grade cells that its notebook does not have: {sorted(unknown)}")
+                raise AssertionError(f"{mistake.label}: `loses` or `keeps` name grade cells that its notebook does not have: {sorted(unknown)}")
             mistake.apply(notebooks[mistake.notebook])
         submissions[f"mistakes{i}"] = notebooks
-        expected[f"mistakes{i}"] = set().union(*(m.loses for m in group))
+        expected[f"mistakes{i}"] = {gid: score for m in group for gid, score in m.expected.items()}
 
     scores = rt.grade(submissions)
     assert rt.grade_ids, f"{chapter} has no grade cell"
     problems = []
-    for student, expected_lost in expected.items():
+    for student, changed in expected.items():
         got = scores[student]
         missing = set(rt.grade_ids) - set(got)
         if missing:
             problems.append(f"{student}: no grade recorded for {sorted(missing)}")
         for grade_id in rt.grade_ids:
             score, maximum = got.get(grade_id, (None, None))
-            want = 0.0 if grade_id in expected_lost else maximum
+            want = changed.get(grade_id, maximum)
             if score != want:
                 problems.append(f"{student}: {grade_id} scored {score}/{maximum}, expected {want}")
     for i, group in enumerate(groups):
         for mistake in group:
             if not mistake.message:
                 continue
-            for grade_id in sorted(mistake.loses):
-                text = error_text(rt.autograded(f"mistakes{i}", mistake.notebook), grade_id)
+            for grade_id in sorted(mistake.expected):
+                text = error_text(rt.autograded(f"mistakes{i}", mistake.notebook), grade_id, streams=True)
                 if mistake.message not in text:
                     problems.append(f"{mistake.label}: the error of {grade_id} does not mention {mistake.message!r}: {text[-300:]!r}")
     assert not problems, f"{chapter} round trip:\n  " + "\n  ".join(problems)

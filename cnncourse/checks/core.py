@@ -75,3 +75,56 @@ def expect_raises(fn, exception, what, case=None, hint=None):
     except Exception as err:  # noqa: BLE001 - report what came instead
         fail(f"{what}: expected {exception.__name__}, got {type(err).__name__}: {err}", case, hint)
     fail(f"{what}: expected {exception.__name__}, nothing was raised", case, hint)
+
+
+class PartialCredit:
+    """The points of one grade cell, split between named parts of a function (nbgrader's partial credit).
+
+    A grade cell that ends with `credit.total()` scores what it returns: nbgrader reads a number left as the cell's
+    value as the points earned (at most the cell's points). Every check of a part must pass for the part to earn its
+    points; a part that failed is not checked again. Example (Chapter 1's conv_backward, 1 point per gradient):
+
+        credit = PartialCredit("conv_backward", {"dA_prev": 1, "dW": 1, "db": 1})
+        for part in credit:
+            credit.run(part, checks.public_conv_backward, conv_backward, grads=(part,))
+        credit.total()
+    """
+
+    def __init__(self, what, parts):
+        if not parts or any(points <= 0 for points in parts.values()):
+            raise ValueError(f"parts must map each part's name to its points (> 0), got {parts!r}")
+        self.what, self.parts = what, dict(parts)
+        self.failures = {}  # part -> message of its first failure
+        self.checked = set()  # parts that at least one check ran for
+
+    def __iter__(self):
+        return iter(self.parts)
+
+    def run(self, part, check, *args, **kwargs):
+        """Run check(*args, **kwargs) for `part`; a failure (any exception) is recorded and printed, not raised."""
+        if part not in self.parts:
+            raise KeyError(f"{self.what}: no part named {part!r}; the parts are {', '.join(self.parts)}")
+        if part in self.failures:
+            return
+        self.checked.add(part)
+        try:
+            check(*args, **kwargs)
+        except Exception as err:  # noqa: BLE001 -- a student's TypeError costs this part, not the whole cell
+            if type(err).__name__ == "ReferenceCallError":
+                raise  # the course's own solution: the whole cell fails, and the grader flags it
+            message = str(err) if isinstance(err, CheckFailed) else f"{type(err).__name__}: {err}"
+            self.failures[part] = message
+            print(f"{self.what}, part {part}: FAILED, 0 of {self.parts[part]:g} point(s)\n  {message}")
+
+    def earned(self):
+        """Points of the parts that were checked and passed every check (an unchecked part earns nothing)."""
+        return sum(points for part, points in self.parts.items() if part in self.checked and part not in self.failures)
+
+    def total(self):
+        """The points earned (the grade cell's value); raises CheckFailed when no part earned any."""
+        total = sum(self.parts.values())
+        if not self.earned():
+            raise CheckFailed(f"{self.what}: every part failed, 0 of {total:g} points:\n"
+                              + "\n".join(f"- {part}: {message}" for part, message in self.failures.items()))
+        print(f"{self.what}: {self.earned():g} of {total:g} points from the checks so far")
+        return float(self.earned())

@@ -25,6 +25,8 @@ from cnncourse.grading.worker import sandboxed_kernels
 
 # Chapters whose round trip passed in this pytest session; tests/conftest.py prints them at the end.
 RAN = []
+# What tests/test_grade_bad_input.py proved, printed at the end likewise.
+BAD_INPUT = []
 # The chapters of the course (DESIGN.md); those not in source/ yet are listed as not tested.
 PLANNED_CHAPTERS = ("c1_convolution", "c2_classic_nets", "c3_detection", "c4_unet", "c5_face_recognition", "c6_style_transfer")
 

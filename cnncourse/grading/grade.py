@@ -16,14 +16,9 @@ Before the first submission of a chapter, the chapter is recorded in the gradebo
 Outputs: <out>/grades.csv and <out>/grade_cells.csv (report.py), with out = the course directory by default.
 """
 
-import ctypes
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,6 +30,7 @@ from cnncourse.grading.course import (REPO, COURSE_DIR, WORK_DIR, CourseError, l
 from cnncourse.grading.intake import collect, read_roster
 from cnncourse.grading.ledger import DONE, STARTED, Ledger, submission_checksum
 from cnncourse.grading.notebooks import references
+from cnncourse.grading.pool import Job, run_jobs
 from cnncourse.grading.report import (ALREADY_GRADED, FAILED, GRADED, NOT_GRADED, GradeReport, SubmissionResult,
                                       write_csvs)
 from cnncourse.grading.sandbox import Limits
@@ -54,13 +50,6 @@ def grade_cells(path):
     nb = nbformat.read(str(path), as_version=4)
     return [(cell.metadata.nbgrader.get("grade_id"), float(cell.metadata.nbgrader.get("points", 0)))
             for cell in nb.cells if cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
-
-
-def _course_path(course, step_directory, student, chapter):
-    from nbgrader.coursedir import CourseDirectory
-
-    directory = CourseDirectory(config=course.config)
-    return Path(directory.format_path(getattr(directory, step_directory), student, chapter))
 
 
 def read_scores(course, chapter, student, layout):
@@ -150,22 +139,6 @@ def _stage(found, staged):
         nbformat.write(nb, str(staged / name))
 
 
-@dataclass
-class Job:
-    """One submission handed to a worker process."""
-
-    result: SubmissionResult
-    chapter: Chapter
-    checksum: str
-    spec: dict
-    deadline: float
-    log: Path
-    notebooks: int = 1
-    was_graded: bool = False  # a grade was recorded before this run (then a failure must not remove it)
-    process: subprocess.Popen = None
-    started: float = 0.0
-
-
 def _plan(course, found, chapter, ledger, force, settings):
     """Decide what to do with one submission: a finished SubmissionResult, or a Job for a worker."""
     result = SubmissionResult(found.student, found.chapter, NOT_GRADED, max_score=chapter.max_score)
@@ -220,33 +193,6 @@ def _already(course, result, chapter, entry, checksum, autograded):
     return result
 
 
-def _die_with_parent():
-    """In the worker, between fork and exec: be killed when the grading process ends (PR_SET_PDEATHSIG).
-
-    Set before exec, so that a worker started just as the run is stopped cannot outlive it and grade on.
-    """
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
-
-
-def _start(job):
-    Path(job.spec["result"]).unlink(missing_ok=True)
-    spec_path = job.log.with_suffix(".job.json")
-    spec_path.write_text(json.dumps(job.spec))
-    with open(job.log, "w") as log:
-        job.process = subprocess.Popen([sys.executable, "-m", "cnncourse.grading.worker", str(spec_path)],
-                                       stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True, preexec_fn=_die_with_parent, cwd=job.spec["course"])
-    job.started = time.monotonic()
-
-
-def _kill(job):
-    try:
-        os.killpg(job.process.pid, signal.SIGKILL)  # the worker's group; its kernels die with it (PDEATHSIG)
-    except ProcessLookupError:
-        pass
-    job.process.wait()
-
-
 def _finish(course, job, returncode, timed_out, ledger):
     """Turn a worker's result file into the SubmissionResult; record the outcome in the ledger."""
     result = job.result
@@ -262,6 +208,9 @@ def _finish(course, job, returncode, timed_out, ledger):
         result.status = FAILED
         result.message = (f"stopped after {job.deadline:.0f} s, the limit for {job.notebooks} notebook(s): "
                           f"the notebook runs too long (an endless loop?) (log: {job.log})")
+    elif outcome is None and returncode is None:
+        result.status = FAILED
+        result.message = f"the grading worker could not start (out of processes or memory?) (log: {job.log})"
     elif outcome is None:
         result.status = FAILED
         result.message = f"the grading worker died (exit status {returncode}) before it reported (log: {job.log})"
@@ -296,66 +245,6 @@ def _forget_partial(course, result):
             gb.remove_submission(result.chapter, result.student)
     except MissingEntry:
         pass
-
-
-def _run(course, jobs, workers, ledger, progress):
-    """Run the jobs, `workers` at a time; call progress(result) as each one ends. Returns their results in order.
-
-    Ctrl-C (SIGINT), SIGTERM or SIGHUP stops the run at the loop's next turn: the running workers are killed and
-    KeyboardInterrupt is raised; their ledger entries stay "started", so the next run grades them again.
-    """
-    queue, running, done = list(jobs), [], {}
-    stop = []  # the signals received: the loop stops at its next turn (raising from the handler could be swallowed)
-    signals = [signal.SIGTERM, signal.SIGHUP]
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when the shell made us ignore it
-        signals.append(signal.SIGINT)
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = {sig: signal.signal(sig, lambda signum, frame: stop.append(signum)) for sig in signals} if main_thread else {}
-
-    def end(job, returncode, timed_out):
-        try:
-            result = _finish(course, job, returncode, timed_out, ledger)
-        except Exception as err:  # noqa: BLE001 -- one submission's bookkeeping must never stop the others
-            result = job.result
-            result.status, result.message = FAILED, f"{type(err).__name__} while recording the result: {err}"
-        done[id(job)] = result
-        progress(result)
-
-    try:
-        while queue or running:
-            if stop:
-                raise KeyboardInterrupt(f"signal {stop[0]}")
-            while queue and len(running) < workers:
-                job = queue.pop(0)
-                running.append(job)  # first: a stop from here on kills its worker
-                ledger.start(job.result.student, job.result.chapter, job.checksum)
-                try:
-                    _start(job)
-                except OSError as err:
-                    running.remove(job)
-                    job.started = time.monotonic()
-                    job.result.message = f"the grading worker could not start: {err}"
-                    end(job, None, False)
-            time.sleep(0.2)
-            for job in list(running):
-                returncode = job.process.poll()
-                timed_out = returncode is None and time.monotonic() - job.started > job.deadline
-                if timed_out:
-                    _kill(job)
-                if returncode is not None or timed_out:
-                    running.remove(job)
-                    end(job, job.process.returncode, timed_out)
-    except BaseException:
-        for job in running:
-            if job.process is not None:
-                _kill(job)
-        print(f"grade: stopped; {len(done)} submission(s) graded in this run, {len(running) + len(queue)} left: "
-              f"run the same command again to grade the rest")
-        raise
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return [done[id(job)] for job in jobs]
 
 
 def grade(folder, chapters=None, course_dir=COURSE_DIR, out=None, force=False, workers=None, roster=None,
@@ -443,7 +332,19 @@ def _grade(course, folder, chapters, out, force, workers, roster, limits, notebo
         took = f"  ({result.seconds:.0f} s)" if result.seconds is not None else ""
         print(f"[{count[0]}/{total}] {result.line()}{took}", flush=True)
 
-    graded = iter(_run(course, jobs, workers, ledger, progress))
+    def on_start(job):
+        ledger.start(job.result.student, job.result.chapter, job.checksum)
+
+    def on_end(job, returncode, timed_out):
+        try:
+            result = _finish(course, job, returncode, timed_out, ledger)
+        except Exception as err:  # noqa: BLE001 -- one submission's bookkeeping must never stop the others
+            result = job.result
+            result.status, result.message = FAILED, f"{type(err).__name__} while recording the result: {err}"
+        progress(result)
+        return result
+
+    graded = iter(run_jobs(jobs, workers, on_start, on_end))
     results += [next(graded) if isinstance(p, Job) else p for p in planned]
     report = GradeReport(results)
     write_csvs(report, out if out is not None else course.root)  # earlier runs' rows of other students are kept

@@ -5,7 +5,8 @@ package: `def zero_pad(X, pad): return cnncourse.ops.conv.zero_pad(X, pad)` woul
 the sandboxed kernel (sandbox.py) calls `install(references)` before the notebook runs: each reference function is
 replaced, in its module, by a wrapper that raises ReferenceCallError when
 
-1. it is called directly from code the notebook defined (a function of a notebook cell: the student's), or
+1. it is called directly from the notebook's function of the same name (`def zero_pad(...)` in a notebook cell
+   calling cnncourse.ops.conv.zero_pad), or
 2. it is called, directly or through the checks' helpers, by a check (public_* / hidden_* of cnncourse.checks)
    that was handed the reference itself as the function to check: the notebook passed it off as its own
    (`zero_pad = cnncourse.ops.conv.zero_pad`). A check that uses package code which in turn uses the reference
@@ -13,7 +14,8 @@ replaced, in its module, by a wrapper that raises ReferenceCallError when
 
 The test cell then fails like any wrong answer, so the function's grade cells score 0, and the error's text (with
 MARKER) lands in the autograded notebook, where the grader finds it and flags the submission in its report.
-Calls from the package itself (a model built from reference blocks, an experiment) are not affected.
+Calls from the package itself (a model built from reference blocks, an experiment) are not affected, nor are a
+notebook's calls to the package's version of another notebook's function (Chapter 3's NMS uses the package's IoU).
 This catches reuse, not obfuscation: the kernel is the student's, and determined code can unwrap the functions.
 """
 
@@ -51,7 +53,7 @@ def _wrap(function, dotted):
     @functools.wraps(function)
     def guarded(*args, **kwargs):
         caller = sys._getframe(1)
-        if caller.f_code.co_name != "<module>" and _is_notebook_code(caller.f_code.co_filename):
+        if caller.f_code.co_name == name and _is_notebook_code(caller.f_code.co_filename):
             raise ReferenceCallError(
                 f"{MARKER}: {caller.f_code.co_name} calls the course's reference implementation {dotted}: "
                 f"write the computation yourself; this function scores 0 points")

@@ -169,3 +169,9 @@ def test_short_training_beats_an_untrained_encoder_on_held_out_people():
     trained = experiment.evaluate_verification(experiment.train_triplet_encoder(settings, seed=0)["encoder"], test,
                                                n_pairs=400)
     assert trained["auc"] > untrained["auc"] + 0.15, (trained["auc"], untrained["auc"])
+
+
+def test_triplet_step_names_the_backend_it_needs(monkeypatch):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    with pytest.raises(RuntimeError, match="KERAS_BACKEND=tensorflow"):
+        experiment._make_gradient_step(None, None, 0.2)

@@ -55,7 +55,11 @@ def _make_gradient_step(encoder, optimizer, alpha):
 
     Backend-specific (TensorFlow: tf.function, GradientTape, and tf.numpy_function to run the numpy mining inside
     the graph; the indices it returns carry no gradient, the gathers that follow do).
+    Raises RuntimeError on another Keras backend, saying which one is needed.
     """
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(f"the triplet training step is written for the TensorFlow backend, but Keras runs on "
+                           f"{keras.backend.backend()!r}: set KERAS_BACKEND=tensorflow before Python starts")
     import tensorflow as tf
 
     def mine(embeddings, labels):

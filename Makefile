@@ -26,7 +26,7 @@ lab: $(STAMP)
 	$(BIN)/cnncourse lab
 
 test: $(STAMP)
-	$(NOTEBOOK_ENV) $(BIN)/python -m pytest tests solutions --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+	$(NOTEBOOK_ENV) $(BIN)/python -m pytest tests solutions --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --durations=25
 
 build: $(STAMP)
 	$(NOTEBOOK_ENV) $(BIN)/cnncourse build

@@ -6,7 +6,7 @@ from keras import ops
 
 from cnncourse.data.scenes import make_scenes
 from cnncourse.experiments.c3_detection import DETECTION_TRAINING, scene_targets, train_yolo
-from cnncourse.models.c3_yolo import ANCHORS, predict_boxes, yolo_head, yolo_loss, yolo_model
+from cnncourse.models.c3_yolo import ANCHORS, predict_boxes, space_to_depth, yolo_head, yolo_loss, yolo_model
 from cnncourse.ops.c3_map import mean_average_precision
 
 
@@ -21,6 +21,23 @@ def test_model_output_shape_and_head_at_zero():
     np.testing.assert_allclose(head[..., :3], 0.5)
     np.testing.assert_allclose(head[0, 2, 4, :, 3:5], ANCHORS)  # exp(0) times the anchors
     np.testing.assert_allclose(head[..., 5:], 1 / 3, rtol=1e-6)
+
+
+def test_space_to_depth_matches_tensorflow():
+    import keras
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).normal(size=(2, 8, 8, 5)).astype(np.float32)
+    inputs = keras.Input((8, 8, 5))
+    layer = keras.Model(inputs, space_to_depth(inputs, "s2d"))
+    np.testing.assert_array_equal(numpy(layer(x)), tf.nn.space_to_depth(x, 2).numpy())
+
+
+def test_passthrough_brings_the_finer_stage_to_the_output_grid():
+    model = yolo_model(96, 3, 3)
+    assert model.get_layer("leaky4").output.shape[1:] == (12, 12, 128)  # stage 4 before its pool
+    assert model.get_layer("passthrough").output.shape[1:] == (6, 6, 4 * 64)
+    assert model.get_layer("with_passthrough").output.shape[1:] == (6, 6, 128 + 4 * 64)
 
 
 def loop_loss(y_true, raw, lambda_coord=5.0, lambda_noobj=0.5):

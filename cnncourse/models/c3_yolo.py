@@ -24,8 +24,37 @@ ANCHORS = np.array([[1.3, 1.3], [2.2, 2.2], [2.0, 1.3]], dtype=np.float32)
 MAX_LOG_SIZE = 4.0  # clip t_h, t_w before exp: a box at most e^4 anchors tall keeps early training finite
 
 
+def conv_block(x, filters, kernel_size, name):
+    """Conv (no bias, 'same' padding) -> BatchNormalization -> LeakyReLU(0.1); layers named conv/bn/leaky + name."""
+    x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False, name=f"conv{name}")(x)
+    x = layers.BatchNormalization(name=f"bn{name}")(x)
+    return layers.LeakyReLU(0.1, name=f"leaky{name}")(x)
+
+
+def space_to_depth(x, name):
+    """(batch, 2G, 2G, C) -> (batch, G, G, 4C): each 2x2 block of pixels becomes one pixel with four times the channels.
+
+    YOLOv2's "passthrough" (reorg) layer: it brings a finer feature map down to the output grid without discarding
+    anything, as pooling would.
+    """
+    height, width, channels = x.shape[1:]
+    x = layers.Reshape((height // 2, 2, width // 2, 2, channels), name=f"{name}_blocks")(x)
+    x = layers.Permute((1, 3, 2, 4, 5), name=f"{name}_gather")(x)  # (G, G, 2, 2, C): the block's pixels together
+    return layers.Reshape((height // 2, width // 2, 4 * channels), name=name)(x)
+
+
 def yolo_model(image_size=96, n_anchors=len(ANCHORS), n_classes=3):
-    """The YOLO network: four conv-BN-LeakyReLU-pool stages, two more convolutions, a 1x1 output convolution.
+    """The YOLO network: four conv-pool stages, two more convolutions, a passthrough from stage 4, a 1x1 output.
+
+    Layers, for image_size = 96 (S = 6):
+        conv1..conv4, each conv-BN-LeakyReLU then 2x2 max pool   96 -> 48 -> 24 -> 12 -> 6 pixels, 16..128 channels
+        conv5, conv6: 3x3, 128 channels                            (6, 6, 128)
+        passthrough: stage 4 before its pool (12, 12, 128), 1x1 conv to 64 channels, space_to_depth -> (6, 6, 256)
+        concatenated with conv6 and mixed by conv7 (3x3, 128)      (6, 6, 128)
+        output: 1x1 conv to n_anchors * (5 + n_classes)            (6, 6, n_anchors, 5 + n_classes)
+    The passthrough gives the output the finer 12 x 12 features: on the generated scenes it lifted held-out mAP@0.5 of
+    a 4,000-scene, 10-epoch CPU run from 0.66 to 0.73 (digits 0.45 to 0.52) at the same training speed
+    (docs/benchmarks.md).
 
     Args:
         image_size: side of the square input in pixels, a multiple of CELL (16), >= 32.
@@ -41,14 +70,15 @@ def yolo_model(image_size=96, n_anchors=len(ANCHORS), n_classes=3):
     inputs = keras.Input((image_size, image_size, 3), name="image")
     x = inputs
     for stage, filters in enumerate((16, 32, 64, 128), start=1):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{stage}")(x)
-        x = layers.BatchNormalization(name=f"bn{stage}")(x)
-        x = layers.LeakyReLU(0.1, name=f"leaky{stage}")(x)
+        x = conv_block(x, filters, 3, stage)
+        if stage == 4:
+            fine = x  # (2S, 2S, 128), kept for the passthrough
         x = layers.MaxPooling2D(2, name=f"pool{stage}")(x)
-    for stage in (5, 6):
-        x = layers.Conv2D(128, 3, padding="same", use_bias=False, name=f"conv{stage}")(x)
-        x = layers.BatchNormalization(name=f"bn{stage}")(x)
-        x = layers.LeakyReLU(0.1, name=f"leaky{stage}")(x)
+    x = conv_block(x, 128, 3, 5)
+    x = conv_block(x, 128, 3, 6)
+    fine = space_to_depth(conv_block(fine, 64, 1, "_passthrough"), "passthrough")
+    x = layers.Concatenate(name="with_passthrough")([x, fine])
+    x = conv_block(x, 128, 3, 7)
     x = layers.Conv2D(n_anchors * (5 + n_classes), 1, name="output")(x)
     grid = image_size // CELL
     outputs = layers.Reshape((grid, grid, n_anchors, 5 + n_classes), name="yolo_output")(x)

@@ -16,8 +16,8 @@ from cnncourse.ops.c3_yolo import yolo_targets
 
 # Scenes are generated, so full mode simply uses many: a 3,000-scene, 30-epoch CPU run reached mAP@0.5 0.73 held out
 # and 0.98 on its training scenes (overfitting). 20,000 scenes x 40 epochs without the passthrough: 0.832 (digits 0.66);
-# full mode now trains the passthrough network on 24,000 scenes x 25 epochs, about 100 min on 2 CPU cores
-# (figures in docs/benchmarks.md).
+# full mode now trains the passthrough network on 24,000 scenes x 25 epochs: 0.869 (digits 0.74), 84 min of training on
+# 2 CPU cores, still short of the 0.9 target (docs/benchmarks.md).
 DETECTION_TRAINING = {
     "fast": {"n_train": 1500, "n_test": 200, "image_size": 96, "epochs": 12, "batch_size": 32, "learning_rate": 2e-3},
     "full": {"n_train": 24000, "n_test": 1000, "image_size": 96, "epochs": 25, "batch_size": 64,

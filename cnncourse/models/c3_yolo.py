@@ -53,8 +53,9 @@ def yolo_model(image_size=96, n_anchors=len(ANCHORS), n_classes=3):
         concatenated with conv6 and mixed by conv7 (3x3, 128)      (6, 6, 128)
         output: 1x1 conv to n_anchors * (5 + n_classes)            (6, 6, n_anchors, 5 + n_classes)
     The passthrough gives the output the finer 12 x 12 features: on the generated scenes it lifted held-out mAP@0.5 of
-    a 4,000-scene, 10-epoch CPU run from 0.66 to 0.73 (digits 0.45 to 0.52) at the same training speed
-    (docs/benchmarks.md).
+    a 4,000-scene, 10-epoch CPU run from 0.66 to 0.73 (digits 0.45 to 0.52), and full mode from 0.83 to 0.87
+    (docs/benchmarks.md). At batch 64 it trains as fast as without (119 against 117 images/s on 2 CPU cores); at
+    fast mode's batch 32 it is slower (90 against about 150 images/s).
 
     Args:
         image_size: side of the square input in pixels, a multiple of CELL (16), >= 32.

@@ -1,7 +1,9 @@
 """Chapter 3's YOLO network, head, loss and prediction pipeline (cnncourse.models.c3_yolo), and its training run."""
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from keras import ops
 
 from cnncourse.data.scenes import make_scenes
@@ -24,9 +26,6 @@ def test_model_output_shape_and_head_at_zero():
 
 
 def test_space_to_depth_matches_tensorflow():
-    import keras
-    import tensorflow as tf
-
     x = np.random.default_rng(0).normal(size=(2, 8, 8, 5)).astype(np.float32)
     inputs = keras.Input((8, 8, 5))
     layer = keras.Model(inputs, space_to_depth(inputs, "s2d"))

@@ -1,4 +1,4 @@
-"""The `cnncourse` command: build | lab | grade | bench | doctor.
+"""The `cnncourse` command: build | student | lab | grade | bench | doctor.
 
 Each sub-command is a thin shell over a function of the package, so the tests call the same code.
 """
@@ -14,6 +14,14 @@ def _build(args):
     from cnncourse.grading.build import build
 
     build(chapters=args.chapter or None, execute=not args.no_execute)
+    return 0
+
+
+def _student(args):
+    from cnncourse.grading.student import build_student_edition
+
+    reveal = [c.strip() for value in args.reveal or [] for c in value.split(",") if c.strip()]
+    build_student_edition(out=Path(args.out), reveal=reveal)
     return 0
 
 
@@ -56,6 +64,13 @@ def make_parser():
     p.add_argument("--no-execute", action="store_true", help="skip re-executing solutions/")
     p.set_defaults(func=_build)
 
+    p = sub.add_parser("student", help="make the student edition: the package without answers or hidden checks, "
+                                       "and the release notebooks, in dist/student/")
+    p.add_argument("--out", default=str(REPO / "dist" / "student"), help="output folder (default: dist/student/)")
+    p.add_argument("--reveal", action="append",
+                   help="keep the answers of these chapters, e.g. --reveal c1_convolution,c2_classic_nets")
+    p.set_defaults(func=_student)
+
     p = sub.add_parser("grade", help="autograde a folder or zip of submissions, in parallel and sandboxed")
     p.add_argument("folder", help="folder or .zip of submissions: nbgrader's <student>/<chapter>/*.ipynb, "
                                   "<student>/*.ipynb, or a Moodle or Canvas export")
@@ -93,6 +108,12 @@ def main(argv=None):
     except (ValueError, FileNotFoundError) as err:
         print(f"cnncourse {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as err:
+        if err.name in ("cnncourse.grading", "cnncourse.bench"):  # left out of the student edition
+            print(f"cnncourse {args.command}: this is the student edition of cnncourse, which has no "
+                  f"`{args.command}` (an instructor's tool): use the full package", file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:  # grade has said what was kept and how to go on
         return 130
 

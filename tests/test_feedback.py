@@ -248,3 +248,21 @@ def test_nbgraders_own_generate_feedback_command_hides_them_too(graded):
     assert run.returncode == 0, run.stderr
     text = page_text(page)
     assert "square(-3) should be 9, got -6" in text and "square(-3) == 9" not in text and "BEGIN HIDDEN" not in text
+
+
+def test_the_formgraders_api_hides_them_too(graded, monkeypatch):
+    """The formgrader loads nbgrader_config.py from its folder and calls NbGraderAPI.generate_feedback."""
+    from nbgrader.apps import NbGrader, NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    course, _ = graded
+    page = course / "feedback" / "mallory" / CH / "part2.html"
+    page.unlink()
+    monkeypatch.chdir(course)
+    app = NbGrader()
+    app.load_config_file()
+    api = NbGraderAPI(CourseDirectory(parent=app), parent=app)
+    result = api.generate_feedback(CH, "mallory", force=True)
+    assert result["success"], result.get("error")
+    text = page_text(page)
+    assert "cube(2) == 8" in text and "cube(-1) == -1" not in text and "BEGIN HIDDEN" not in text

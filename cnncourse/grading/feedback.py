@@ -133,7 +133,7 @@ class HideHiddenTests(ClearHiddenTests):
 
     def _filter_frame(self, entry):
         """One traceback entry: None to drop it, else the entry with the hidden lines it quotes removed."""
-        lines = entry.split("\n")
+        lines = str(entry).split("\n")  # a student's exception can render its own traceback (_render_traceback_)
         head = strip_ansi(lines[0])
         match = CELL_FRAME.match(head)
         if match:
@@ -144,7 +144,7 @@ class HideHiddenTests(ClearHiddenTests):
         match = FILE_FRAME.match(head)
         if match and self._in_hidden_module(match.group(1)):
             return None
-        return entry
+        return "\n".join(lines)
 
     @staticmethod
     def _quoted_number(line):
@@ -170,13 +170,14 @@ class HideHiddenTests(ClearHiddenTests):
         return value
 
     def _redact_text(self, text):
-        markers = (self.begin_test_delimeter, self.end_test_delimeter)
-        if not any(s in text for s in markers) and not any(s in strip_ansi(text) for s in self._secrets):
+        searched = (self.begin_test_delimeter, self.end_test_delimeter, *self._secrets)
+        plain_text = strip_ansi(text)
+        if not any(s in plain_text for s in searched):
             return text
         out = []
         for line in text.splitlines(keepends=True):
             plain = strip_ansi(line)
-            if any(s in plain for s in (*markers, *self._secrets)):
+            if any(s in plain for s in searched):
                 end = line[len(line.rstrip("\r\n")):]
                 if not out or out[-1] != self.output_note + end:
                     out.append(self.output_note + end)

@@ -60,3 +60,12 @@ c.Execute.execute_retries = 0
 # Keep feedback readable when a student's loop prints without end.
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
+
+# --- feedback (generate_feedback) --------------------------------------------------------------------------------
+# The feedback shows what failed and why, not the hidden tests (nbgrader issue #917): HideHiddenTests replaces each
+# hidden region by a note, drops the hidden-test and checks frames from tracebacks and the lines of any output that
+# quote hidden tests (cnncourse/grading/feedback.py). The autograded notebook keeps the original. nbgrader's own
+# feedback preprocessors stay, in their order.
+from cnncourse.grading.feedback import feedback_preprocessors  # noqa: E402
+
+c.GenerateFeedback.preprocessors = feedback_preprocessors()

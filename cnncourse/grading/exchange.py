@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from cnncourse.grading.course import COURSE_DIR, CourseError, load_course, notebook_environment
+from cnncourse.grading.course import COURSE_DIR, CourseError, NbgraderRun, load_course, notebook_environment
 from cnncourse.grading.intake import EXCHANGE_FILES
 
 # What students need of each exchange folder (nbgrader's own modes): (mode bits, what they allow, nbgrader's mode).
@@ -148,6 +148,7 @@ def release(chapter, course_dir=COURSE_DIR, due=None, force=False):
     if not run["success"]:
         report.problems.append(f"{chapter}: nbgrader release_assignment failed: {_reason(run)}")
         return report
+    report.lines += [f"{chapter}: nbgrader: {message}" for message in _warnings(run)]
     names = sorted(p.name for p in outbound.glob("*.ipynb"))
     report.lines.append(f"{chapter}: released {len(names)} notebook(s) to {outbound}: {', '.join(names)}")
     report.lines.append(f"{chapter}: students fetch it with the Assignment List or `nbgrader fetch_assignment "
@@ -166,6 +167,11 @@ def _release_assignment(course, chapter, force):
     app = api.exchange.ReleaseAssignment(coursedir=api.coursedir, authenticator=api.authenticator, parent=api)
     app.force = force
     return capture_log(app)
+
+
+def _warnings(run):
+    """nbgrader's warnings in a capture_log result, each on one line."""
+    return [" ".join(message.split()) for message in NbgraderRun("exchange", True, log=run.get("log", "")).records("WARNING")]
 
 
 def _reason(run):
@@ -290,6 +296,7 @@ def collect(chapter, course_dir=COURSE_DIR):
         if not run["success"]:
             report.problems.append(f"{key}: nbgrader collect failed for {student}: {_reason(run)}")
             continue
+        report.lines += [f"{key}: nbgrader: {message}" for message in _warnings(run)]
         after = _timestamp(target)
         line = f"{key}: collected the submission of {when:%Y-%m-%d %H:%M:%S} UTC"
         if len(versions) > 1:
@@ -375,9 +382,13 @@ def release_feedback(chapter, course_dir=COURSE_DIR, students=None):
                     f"a later one was collected since and is not graded yet")
         report.lines.append(f"{student}/{chapter}: feedback released ({', '.join(names)}){note}")
     if students is None:
-        for student in known:
+        collected = {p.parent.name for p in (course.root / "submitted").glob(f"*/{chapter}")}
+        for student in sorted(set(known) | collected):
             if student not in have:
                 report.lines.append(_no_feedback(course, chapter, student))
+        if not have:
+            report.lines.append(f"{chapter}: no feedback to release yet: `cnncourse grade` writes it in "
+                                f"{feedback_root}/<student>/{chapter}/")
     return report
 
 

@@ -268,4 +268,8 @@ def test_a_submission_made_with_an_older_release_is_named(klass):
     message = next(p for p in collected.problems if p.startswith(f"erin/{CH}:"))
     assert f"erin submitted {CH} made with an older release of the chapter (part2.ipynb: cells cube_tests differ)" in message
     assert "part1.ipynb" not in message  # part1 did not change
+    graded = grade(course.root / "submitted", course_dir=course.root, chapters=[CH])
+    assert graded.get("erin", CH).status == GRADED and graded.get("erin", CH).score == FULL
+    autograded = nbformat.read(str(course.path("autograded_directory", "erin", CH) / "part2.ipynb"), as_version=4)
+    assert any("assert cube(3) == 27" in c.source for c in autograded.cells)  # graded by the current tests
     assert [recorded(course, s)[0] for s in EXPECTED] == list(EXPECTED.values())

@@ -265,6 +265,9 @@ def collect(chapter, course_dir=COURSE_DIR):
     if not inbound.is_dir():
         raise CourseError(f"{chapter}: nothing to collect, {inbound} does not exist: release the chapter first "
                           f"(`cnncourse release {chapter}`)")
+    if not os.access(inbound, os.R_OK | os.X_OK):
+        raise CourseError(f"{chapter}: cannot list {inbound} (mode {stat.filemode(inbound.stat().st_mode)}): the "
+                          f"instructor who collects must own it or be able to read it; nothing was collected")
     report.problems += permission_problems(course, chapter)
     released = exchange_root(course) / course.course_id / "outbound" / chapter
     due = due_date(course, chapter)

@@ -1,4 +1,4 @@
-"""The `cnncourse` command: build | student | lab | grade | bench | doctor.
+"""The `cnncourse` command: build | student | lab | grade | release | collect | feedback | bench | doctor.
 
 Each sub-command is a thin shell over a function of the package, so the tests call the same code.
 """
@@ -34,6 +34,20 @@ def _grade(args):
     return 0 if report.ok else 1
 
 
+def _exchange(args):
+    from cnncourse.grading import exchange
+
+    kwargs = {"course_dir": Path(args.course_dir)} if args.course_dir else {}
+    if args.command == "release":
+        report = exchange.release(args.chapter, due=args.due, force=args.force, **kwargs)
+    elif args.command == "collect":
+        report = exchange.collect(args.chapter, **kwargs)
+    else:
+        report = exchange.release_feedback(args.chapter, students=args.student, **kwargs)
+    print(report.text())
+    return 0 if report.ok else 1
+
+
 def _bench(args):
     from cnncourse.bench import run_benchmark
 
@@ -52,6 +66,12 @@ def _lab(args):
 
     cmd = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={REPO / 'release'}"] + args.jupyter_args
     return subprocess.call(cmd)
+
+
+def _exchange_options(p):
+    p.add_argument("--course-dir", help="nbgrader course directory (default: autograder/)")
+    p.set_defaults(func=_exchange)
+    return p
 
 
 def make_parser():
@@ -82,6 +102,19 @@ def make_parser():
     p.add_argument("--out", help="folder for grades.csv and grade_cells.csv (default: autograder/)")
     p.add_argument("--course-dir", help="nbgrader course directory (default: autograder/)")
     p.set_defaults(func=_grade)
+
+    p = sub.add_parser("release", help="release a built chapter to the students through nbgrader's exchange")
+    p.add_argument("chapter", help="e.g. c1_convolution (its notebooks in release/, made by cnncourse build)")
+    p.add_argument("--due", help="due date, e.g. '2026-12-10 17:00 UTC': later submissions are recorded as late")
+    p.add_argument("--force", action="store_true", help="replace a release already in the exchange")
+    _exchange_options(p)
+    p = sub.add_parser("collect", help="collect each student's latest submission of a chapter into autograder/submitted/")
+    p.add_argument("chapter")
+    _exchange_options(p)
+    p = sub.add_parser("feedback", help="release the feedback of a graded chapter to the students (release_feedback)")
+    p.add_argument("chapter")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    _exchange_options(p)
 
     p = sub.add_parser("bench", help="measure speed or quality, e.g. `cnncourse bench conv`")
     p.add_argument("name", help="what to measure: conv, mnist, lenet, nets, residual, transfer, detection, unet, "

@@ -4,6 +4,8 @@
   release/ (nbgrader generate_assignment) and execute solutions/ in fast mode. (`cnncourse build`)
 - `grade.grade(folder)`: validate and autograde a folder of submissions, write feedback HTML and grades CSVs,
   print a summary; returns a GradeReport. (`cnncourse grade <folder>`)
+- `exchange`: nbgrader's exchange for the instructor, `release`, `collect`, `release_feedback`, each reporting per
+  student and chapter what needs a decision. (`cnncourse release | collect | feedback CHAPTER`)
 - `notebooks`: reference cells (`sync_references`, `check_references`) and reproducible execution.
 - `intake`: a folder or zip in the usual layouts -> nbgrader's <student>/<chapter>/ folders; `submissions`: finding
   and validating them; `ledger`: what a run started and finished; `worker`: grading one submission in a process of

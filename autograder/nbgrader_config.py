@@ -61,7 +61,6 @@ c.Execute.execute_retries = 0
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
 
-<<<<<<< HEAD
 # --- feedback (generate_feedback) --------------------------------------------------------------------------------
 # The feedback shows what failed and why, not the hidden tests (nbgrader issue #917): HideHiddenTests replaces each
 # hidden region by a note, drops the hidden-test and checks frames from tracebacks and the lines of any output that
@@ -70,7 +69,7 @@ c.LimitOutput.max_traceback = 100
 from cnncourse.grading.feedback import feedback_preprocessors  # noqa: E402
 
 c.GenerateFeedback.preprocessors = feedback_preprocessors()
-=======
+
 # --- the exchange: release, fetch, submit, collect, feedback ------------------------------------------------------
 # One machine (a lab server, a shared workstation), the default: the exchange is a folder inside the course,
 # autograder/exchange/ (git-ignored). `cnncourse release` creates it world-writable (drwxrwxrwx), as nbgrader wants:
@@ -87,4 +86,3 @@ c.Exchange.root = os.environ.get("CNNCOURSE_EXCHANGE") or os.path.join(HERE, "ex
 # submission. A submission after the chapter's due date (`cnncourse release CHAPTER --due ...`) is recorded as late
 # with its seconds late; nbgrader's default penalty is none ("zero" would score a late submission 0).
 c.LateSubmissionPlugin.penalty_method = "none"
->>>>>>> issue-21-exchange

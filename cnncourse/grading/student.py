@@ -14,8 +14,9 @@ cnncourse/ops/twins.py and cnncourse/models/twins.py), so every release notebook
 `--reveal CHAPTER` keeps that chapter's answers, for example after its deadline.
 
 Output, in `out` (default dist/student/): the wheel `cnncourse-<version>+student-py3-none-any.whl`, the release
-notebooks (release/<chapter>/), the pins to install with (constraints.txt, requirements-nodeps.txt), README.md for
-students, and MANIFEST.json (what was stubbed, removed and revealed).
+notebooks (release/<chapter>/), the pins to install with (constraints.txt, requirements-nodeps.txt), the students'
+nbgrader_config.py (course id and exchange, from autograder/student_nbgrader_config.py), README.md for students, and
+MANIFEST.json (what was stubbed, removed and revealed).
 """
 
 import ast
@@ -285,6 +286,7 @@ def build_student_edition(out=REPO / "dist" / "student", reveal=(), repo=REPO):
     shutil.copytree(repo / "release", out / "release", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     for pins in ("constraints.txt", "requirements-nodeps.txt"):
         shutil.copy2(repo / pins, out / pins)
+    shutil.copy2(repo / "autograder" / "student_nbgrader_config.py", out / "nbgrader_config.py")
     python = re.search(r'^requires-python = "([^"]+)"', pyproject, re.M).group(1)
     (out / "README.md").write_text(STUDENT_README.format(wheel=wheel.name, python=python))
     manifest = {"version": f"{version}+student", "wheel": wheel.name, "revealed_chapters": sorted(reveal), **report}

@@ -87,6 +87,17 @@ def check_data():
         yield False, str(err)
 
 
+def edition_line():
+    """One line: which edition of the package this is, and what that means for a class."""
+    from cnncourse import edition
+
+    if edition.EDITION == "student":
+        kept = f"; answers kept for {', '.join(edition.REVEALED)}" if edition.REVEALED else ""
+        return f"edition: student ({len(edition.EXERCISES)} graded functions are stubs, no hidden checks{kept})"
+    return ("edition: full (every answer and hidden check: for the grader and self-study; "
+            "a class's students get `make student`)")
+
+
 def doctor(out=print):
     """Run every check; print each result; return True when all passed."""
     from cnncourse import config
@@ -97,5 +108,6 @@ def doctor(out=print):
             ok &= bool(passed)
             out(f"[{'ok' if passed else 'FAIL'}] {message}")
     out(f"[ok] {config.describe_mode()}")
+    out(f"[ok] {edition_line()}")
     out(json.dumps({"python": sys.version.split()[0], "all_ok": ok}))
     return ok

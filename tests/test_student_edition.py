@@ -138,9 +138,15 @@ for call in (lambda: conv.zero_pad(np.zeros((1, 2, 2, 1)), 1), lambda: boxes.iou
     assert "cnncourse.models.c2_classic.LocalResponseNormalization is an exercise" in lines[3]
 
 
-def test_instructor_commands_say_they_are_not_in_the_student_edition(edition):
-    run = run_python("import sys, cnncourse.cli; sys.exit(cnncourse.cli.main(['grade', 'x']))", edition)
-    assert run.returncode == 2 and "student edition" in run.stderr and "grade" in run.stderr
+def test_instructor_commands_say_they_are_not_in_the_student_edition_and_doctor_names_it(edition):
+    for argv in (["grade", "x"], ["student"], ["collect", "c1_convolution"], ["bench", "conv"]):
+        run = run_python(f"import sys, cnncourse.cli; sys.exit(cnncourse.cli.main({argv!r}))", edition)
+        assert run.returncode == 2 and "student edition" in run.stderr and f"`{argv[0]}`" in run.stderr, run.stderr
+    run = run_python("from cnncourse.doctor import edition_line; print(edition_line())", edition)
+    assert run.stdout.startswith(f"edition: student ({len(graded_functions())} graded functions are stubs"), run.stderr
+    from cnncourse.doctor import edition_line
+
+    assert edition_line().startswith("edition: full")
 
 
 def test_reveal_keeps_the_chapters_answers_and_rejects_unknown_chapters(tmp_path):

@@ -46,6 +46,8 @@ def localization_vector(box, label, image_size, n_classes):
 
 def compound_multipliers(phi, alpha=1.2, beta=1.1, gamma=1.15):
     """EfficientNet's multipliers for phi: {"depth", "width", "resolution", "flops"}, each a base to the power phi."""
+    if isinstance(phi, bool) or not isinstance(phi, (int, float, np.integer, np.floating)) or not phi >= 0:
+        raise ValueError(f"phi must be a real number >= 0, got {phi!r}")
     bases = {"depth": alpha, "width": beta, "resolution": gamma, "flops": alpha * beta * beta * gamma * gamma}
     return {name: math.pow(base, phi) for name, base in bases.items()}
 

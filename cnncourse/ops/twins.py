@@ -22,6 +22,8 @@ twin against its graded reference on random cases, so the two cannot drift apart
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnncourse.ops.validate import require_choice, require_int, require_window_fits
+
 
 def window_count(n, f, pad, stride):
     """How many positions a window of size f takes along an axis of n values padded by `pad` on each side.
@@ -31,6 +33,9 @@ def window_count(n, f, pad, stride):
     Returns:
         int, the number of window positions (the output size of a convolution or pooling along that axis).
     """
+    for value, name, low in ((n, "n", 1), (f, "f", 1), (pad, "pad", 0), (stride, "stride", 1)):
+        require_int(value, name, low)
+    require_window_fits(n, f, pad, stride, "input")
     return len(range(0, n + 2 * pad - f + 1, stride))
 
 
@@ -56,6 +61,7 @@ def pool2d(A_prev, f, stride, mode="max"):
     Returns:
         array (m, n_H, n_W, n_C), the dtype of A_prev.
     """
+    require_choice(mode, "mode", ("max", "average"))
     windows = sliding_window_view(A_prev, (f, f), axis=(1, 2))[:, ::stride, ::stride]  # (m, n_H, n_W, n_C, f, f)
     reduce = np.max if mode == "max" else np.mean
     return reduce(windows, axis=(-2, -1)).astype(A_prev.dtype)

@@ -13,7 +13,7 @@ The numbers come from cnncourse.ops.c4_transpose.transpose_steps, whose last ste
 import ipywidgets as widgets
 import numpy as np
 
-from cnncourse.ops.c4_transpose import transpose_steps
+from cnncourse.ops.c4_transpose import require_crop_fits, transpose_steps
 from cnncourse.ops.twins import transpose_size
 from cnncourse.widgets.conv_explorer import Explorer
 
@@ -55,6 +55,7 @@ def size_lines(x, W, stride, pad):
     f = np.shape(W)[0]
     lines = []
     for axis, n in zip("HW", np.shape(x)):
+        require_crop_fits(int(n), f, stride, pad, "axis")
         out = transpose_size(int(n), f, stride, pad)
         lines.append(f"n_{axis} = (n_{axis}_prev - 1) * s + f - 2p = ({n} - 1) * {stride} + {f} - 2*{pad} = {out}"
                      f"   (full canvas {(n - 1) * stride + f})")

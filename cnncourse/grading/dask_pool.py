@@ -11,7 +11,7 @@ its one result arrives.
 Before the first task, every connected worker must pass the handshake (handshake.py: same cnncourse, package,
 nbgrader settings); each task checks it again on the worker that runs it (workers may join later).
 Ctrl-C or SIGTERM stops the run as on the local pool: the pending tasks are cancelled (a task already running
-finishes on its worker and its result is dropped), the ledger says what was started, and the same command again
+is stopped on its worker within a second), the ledger says what was started, and the same command again
 goes on. Dask is imported here only, so the package imports and grades without it.
 """
 
@@ -134,7 +134,7 @@ def run_dask_jobs(jobs, course, on_start, on_end, scheduler=None, cluster=None):
                     on_start(job)
                     job.started = time.monotonic()
                     key = f"cnncourse-grade-{chapter}-{job.spec['student']}-{time.time_ns()}"
-                    futures[client.submit(grade_task, task, key=key, pure=False)] = job
+                    futures[client.submit(dask_task, task, key=key, pure=False)] = job
                 pending = set(futures)
                 while pending:
                     if stop:
@@ -155,6 +155,24 @@ def run_dask_jobs(jobs, course, on_start, on_end, scheduler=None, cluster=None):
         if made:
             made.close()
     return [done[id(job)] for job in jobs]
+
+
+def dask_task(task):
+    """What a Dask worker runs: remote.grade_task, stopped when the coordinator cancels the task.
+
+    A running Python thread cannot be interrupted, so the task asks its worker, between checks of the grading
+    process, whether the task is still wanted.
+    """
+    from distributed import get_worker
+
+    worker = get_worker()
+    key = worker.get_current_task()
+
+    def cancelled():
+        state = worker.state.tasks.get(key)
+        return state is None or state.state in ("cancelled", "released", "forgotten")
+
+    return grade_task(task, cancelled=cancelled)
 
 
 def _outcome(future):

@@ -6,6 +6,8 @@ with `import_submission`, setting the same fields nbgrader's SaveAutoGrades prep
 (formgrader) are kept, and such a grade is marked for review, as nbgrader does when it regrades.
 """
 
+import warnings
+
 
 def export_submission(gradebook, chapter, student):
     """The autograde of `student`'s `chapter` in `gradebook` (an open nbgrader Gradebook), as a JSON-able dict.
@@ -40,7 +42,9 @@ def import_submission(gradebook, chapter, student, rows):
 
     gradebook.update_or_create_student(student)
     kwargs = {"timestamp": datetime.fromisoformat(rows["timestamp"])} if rows.get("timestamp") else {}
-    gradebook.update_or_create_submission(chapter, student, **kwargs)
+    with warnings.catch_warnings():  # SQLAlchemy's warnings about nbgrader's own session handling (as course.py)
+        warnings.filterwarnings("ignore", message=".*not in session.*")
+        gradebook.update_or_create_submission(chapter, student, **kwargs)
     try:
         for notebook, data in rows["notebooks"].items():
             for name, score in data["grades"].items():

@@ -14,7 +14,9 @@ The coordinator alone writes the course: `accept` puts a task's outcome where a 
 (autograded/ and feedback/ folders, the gradebook, the job's result file), and grade.py finishes it as usual.
 """
 
+import hashlib
 import json
+import os
 import shutil
 import socket
 import sys
@@ -56,8 +58,11 @@ def _failure(host, message="", log=""):
             "timed_out": False, "reported": False, "host": host}
 
 
-def grade_task(task):
+def grade_task(task, cancelled=None):
     """Grade one submission on this machine (a Dask worker); returns the outcome as a dict of plain data.
+
+    cancelled: a function that returns True once nobody wants the result any more (the coordinator was stopped):
+    the grading process is then killed.
 
     The outcome: worker.py's result ("ok", "error", "log", "flagged", "feedback", "feedback_error") and "refused"
     (a message when the handshake failed: nothing was graded), "grades" (gradebook_rows.export_submission),
@@ -84,11 +89,11 @@ def grade_task(task):
         log = course_dir / WORK_DIR / "logs" / f"{student}.log"
         log.parent.mkdir(parents=True)
         spec = {**task["settings"], "course": str(course_dir), "chapter": chapter, "student": student,
-                "submitted": f"{WORK_DIR}/submitted", "force": False,
+                "submitted": f"{WORK_DIR}/submitted", "force": False, "template": str(_template(task)),
                 "hide": [str(REPO / name) for name in HIDDEN_REPO_FOLDERS] + [str(root)],
                 "result": str(log.with_suffix(".result.json"))}
         job = Job(None, None, "", spec, task["deadline"] + RECORD_SECONDS, log)
-        returncode, timed_out = _run(job)
+        returncode, timed_out = _run(job, cancelled or (lambda: False))
         try:
             outcome = {**json.loads(Path(spec["result"]).read_text()), "reported": True}
         except (OSError, ValueError):
@@ -98,21 +103,59 @@ def grade_task(task):
     return outcome
 
 
+def _template(task):
+    """Where this machine keeps the chapter's recorded gradebook for the task's chapter source and fingerprint.
+
+    Creating a gradebook costs seconds (nbgrader runs alembic's migrations in a subprocess); the first task of a
+    chapter on a machine records it there, and later tasks start from a copy. The folder lies in the temporary
+    directory (hidden from every student's kernel), private to this user.
+    """
+    key = hashlib.sha256(json.dumps([task["source_checksum"], task["expected"]], sort_keys=True).encode()).hexdigest()
+    cache = Path(tempfile.gettempdir()) / f"cnncourse-gradebooks-{os.getuid()}"
+    cache.mkdir(mode=0o700, exist_ok=True)
+    return cache / key[:32]
+
+
+def _record(course, chapter, template):
+    """Record the chapter in the scratch course's gradebook: a copy of `template`'s, or generate_assignment.
+
+    After a generate_assignment, the new gradebook becomes the template (written aside, then renamed: tasks on this
+    machine may race, and the first one wins). Returns the NbgraderRun, or None when the template was copied.
+    """
+    db = Path(course.root) / "gradebook.db"
+    if (template / "gradebook.db").is_file():
+        shutil.copyfile(template / "gradebook.db", db)
+        return None
+    run = run_nbgrader("generate_assignment", course, chapter, force=True, release_directory=f"{WORK_DIR}/release")
+    if run.success and db.is_file():
+        part = Path(tempfile.mkdtemp(dir=template.parent))
+        shutil.copyfile(db, part / "gradebook.db")
+        try:
+            part.rename(template)
+        except OSError:  # another task recorded it first
+            shutil.rmtree(part, ignore_errors=True)
+    return run
+
+
 def _write(path, data):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
 
 
-def _run(job):
-    """Run the job's grading process to its end or its deadline; returns (returncode or None, timed_out)."""
+def _run(job, cancelled):
+    """Run the job's grading process to its end, its deadline or until cancelled() says to stop.
+
+    Returns (returncode or None, timed_out).
+    """
     try:
         start_worker(job, module="cnncourse.grading.remote")
     except OSError:
         return None, False
     while job.process.poll() is None:
-        if time.monotonic() - job.started > job.deadline:
+        timed_out = time.monotonic() - job.started > job.deadline
+        if timed_out or cancelled():
             kill_worker(job)
-            return None, True
+            return None, timed_out
         time.sleep(0.2)
     return job.process.returncode, False
 
@@ -155,12 +198,15 @@ def main(argv=None):
     if len(argv) != 1:
         raise SystemExit("usage: python -m cnncourse.grading.remote SPEC.json")
     job = json.loads(Path(argv[0]).read_text())
+    start = time.monotonic()
     with notebook_environment():
         course = load_course(job["course"])
-        run = run_nbgrader("generate_assignment", course, job["chapter"], force=True,
-                           release_directory=f"{WORK_DIR}/release")
-        if run.success:
+        run = _record(course, job["chapter"], Path(job["template"]))
+        print(f"remote: started and recorded the chapter ({'generate_assignment' if run else 'copied from an earlier task'}) "
+              f"in {time.monotonic() - start:.1f} s", flush=True)
+        if run is None or run.success:
             result = grade_submission(job)
+            print(f"remote: autograde and feedback done at {time.monotonic() - start:.1f} s", flush=True)
         else:
             result = {**_failure(""), "error": f"the chapter could not be recorded on the worker: {run.reason()}",
                       "log": run.log + run.error}

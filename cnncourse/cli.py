@@ -75,10 +75,10 @@ def make_parser():
 
     p = sub.add_parser("bench", help="measure speed or quality, e.g. `cnncourse bench conv`")
     p.add_argument("name", help="what to measure: conv, mnist, lenet, nets, residual, transfer, detection, unet, "
-                                "faces, nst, grade")
+                                "faces, nst, grade, grade-dask, grade-chapters")
     p.add_argument("--repeats", type=int, default=None,
                    help="timed repetitions (conv: 20); training steps per network (nets: 3); seeds (residual, transfer: 3); "
-                        "submissions (grade: 40)")
+                        "submissions (grade, grade-dask: 40; grade-chapters: 2 per chapter)")
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("doctor", help="check the installation: packages, Jupyter extensions, data, mode")

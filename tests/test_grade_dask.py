@@ -7,6 +7,7 @@ definition. Workers are killed on purpose (SIGKILL) and the coordinator is stopp
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -258,3 +259,26 @@ def test_a_bad_scheduler_address_is_a_clear_error(tmp_path_factory, monkeypatch,
     status = main(["grade", str(root / "incoming"), "--course-dir", str(root / "autograder"), "--scheduler", "no-such-scheme://x"])
     assert status == 2 and "cannot reach the Dask scheduler at 'no-such-scheme://x'" in capsys.readouterr().err
     assert _gradebook_submissions(root) == []
+
+
+def test_a_cluster_file_starts_the_cluster_grades_on_it_and_stops_it(tmp_path_factory, capsys):
+    """--cluster: a YAML file naming the cluster class (here distributed.LocalCluster; dask_jobqueue.SLURMCluster
+    or dask_kubernetes' KubeCluster the same way); bad files are refused with what was expected."""
+    root, src, _ = _course(tmp_path_factory, "repo_cluster")
+    put_submission(root / "incoming", "alice", src)
+    spec = root / "cluster.yaml"
+    spec.write_text("cluster: distributed.LocalCluster\nkwargs: {n_workers: 1, threads_per_worker: 1, processes: true, "
+                    "host: 127.0.0.1, dashboard_address: null}\n")
+    report = grade(root / "incoming", course_dir=root / "autograder", out=root / "out", cluster=spec)
+    assert report.get("alice", CH).status == GRADED and report.get("alice", CH).score == FULL
+    assert "graded on" in report.get("alice", CH).log.read_text()
+
+    bad = root / "bad.yaml"
+    for text, says in [("kwargs: {}\n", "expected a YAML mapping with `cluster: package.module.ClusterClass`"),
+                       ("cluster: no_such_package.Cluster\n", "cannot load no_such_package.Cluster")]:
+        bad.write_text(text)
+        with pytest.raises(SchedulerError, match=re.escape(says)):
+            grade(root / "incoming", course_dir=root / "autograder", cluster=bad, force=True)
+    with pytest.raises(SchedulerError, match="cluster file .*missing.yaml not found"):
+        grade(root / "incoming", course_dir=root / "autograder", cluster=root / "missing.yaml", force=True)
+    assert _gradebook_submissions(root) == [("alice", FULL)]

@@ -98,12 +98,21 @@ def make_cluster(path):
 
 
 def check_workers(client, expected):
-    """Raise SchedulerError when a connected worker's fingerprint differs from `expected` (the coordinator's)."""
+    """Raise SchedulerError when a connected worker's fingerprint differs from `expected` (the coordinator's).
+
+    Also prints each worker on which the sandbox cannot use namespaces (sandbox.isolation), with the reason.
+    """
+    from cnncourse.grading.sandbox import isolation
+
     found = client.run(fingerprint)
     problems = [mismatch(expected, theirs, f"the Dask worker {address}") for address, theirs in sorted(found.items())]
     problems = [p for p in problems if p]
     if problems:
         raise SchedulerError("; ".join(problems))
+    for address, (isolated, why) in sorted(client.run(isolation).items()):
+        if not isolated:
+            print(f"grade: the Dask worker {address} grades without namespaces ({why}): kernels get the limits, "
+                  f"not the hidden folders or the network cut (autograder/README.md)", flush=True)
 
 
 def run_dask_jobs(jobs, course, on_start, on_end, scheduler=None, cluster=None):
@@ -145,7 +154,12 @@ def run_dask_jobs(jobs, course, on_start, on_end, scheduler=None, cluster=None):
                         continue
                     for future in finished:
                         job = futures[future]
-                        done[id(job)] = on_end(job, *accept(course, job, _outcome(future)))
+                        try:
+                            ended = accept(course, job, _outcome(future))
+                        except Exception as err:  # noqa: BLE001 -- one submission must never stop the others
+                            ended = accept(course, job, _failed(f"{type(err).__name__} while recording the result "
+                                                                f"of the Dask task: {err}"))
+                        done[id(job)] = on_end(job, *ended)
             except BaseException:
                 client.cancel(list(futures))
                 print(stopped_message(len(done), len(jobs) - len(done)))
@@ -180,8 +194,12 @@ def _outcome(future):
     try:
         return future.result()
     except Exception as err:  # noqa: BLE001 -- one submission's failure must never stop the others
-        message = f"the Dask task failed: {type(err).__name__}: {err}"
         if type(err).__name__ == "KilledWorker":
-            message = f"every Dask worker that took it died while grading it ({err})"
-        return {"ok": False, "error": message, "refused": "", "log": "", "flagged": [], "feedback": False,
-                "feedback_error": "", "reported": True, "host": "?"}
+            return _failed(f"every Dask worker that took it died while grading it ({err})")
+        return _failed(f"the Dask task failed: {type(err).__name__}: {err}")
+
+
+def _failed(message):
+    """The outcome of a submission that failed outside the grading process, with `message` as the reason."""
+    return {"ok": False, "error": message, "refused": "", "log": "", "flagged": [], "feedback": False,
+            "feedback_error": "", "reported": True, "host": "the coordinator"}

@@ -10,7 +10,8 @@ In this order:
 4. stage the gradable notebooks into <course>/.grading/submitted/ (as nbformat 4, asking for the python3 kernel);
 5. grade: one worker process per submission (worker.py), `workers` at a time (default: one per core), each with
    a time limit; the worker runs nbgrader autograde with sandboxed kernels (sandbox.py) and writes the feedback.
-   A worker that fails, dies or overruns fails that submission only.
+   A worker that fails, dies or overruns fails that submission only. With a Dask scheduler (or cluster file) each
+   submission is a task on a Dask worker instead (dask_pool.py, remote.py); this process still writes everything.
 Before the first submission of a chapter, the chapter is recorded in the gradebook as source/ has it now
 (generate_assignment into <course>/.grading/release/; the repository's release/ is not touched).
 Outputs: <out>/grades.csv and <out>/grade_cells.csv (report.py), with out = the course directory by default.

@@ -267,8 +267,8 @@ def test_a_cluster_file_starts_the_cluster_grades_on_it_and_stops_it(tmp_path_fa
     root, src, _ = _course(tmp_path_factory, "repo_cluster")
     put_submission(root / "incoming", "alice", src)
     spec = root / "cluster.yaml"
-    spec.write_text("cluster: distributed.LocalCluster\nkwargs: {n_workers: 1, threads_per_worker: 1, processes: true, "
-                    "host: 127.0.0.1, dashboard_address: null}\n")
+    spec.write_text("cluster: distributed.LocalCluster\nkwargs: {n_workers: 1, threads_per_worker: 1, processes: false, "
+                    "dashboard_address: '127.0.0.1:0'}\n")  # in-process: the file is what is tested
     report = grade(root / "incoming", course_dir=root / "autograder", out=root / "out", cluster=spec)
     assert report.get("alice", CH).status == GRADED and report.get("alice", CH).score == FULL
     assert "graded on" in report.get("alice", CH).log.read_text()

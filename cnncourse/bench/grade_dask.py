@@ -25,7 +25,7 @@ def _cluster(workers):
     from distributed import LocalCluster
 
     return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                        dashboard_address=None)
+                        dashboard_address="127.0.0.1:0")
 
 
 def _timed_grade(folder, course, **kwargs):

@@ -67,10 +67,11 @@ def grade_task(task, cancelled=None):
     The outcome: worker.py's result ("ok", "error", "log", "flagged", "feedback", "feedback_error") and "refused"
     (a message when the handshake failed: nothing was graded), "grades" (gradebook_rows.export_submission),
     "autograded" and "feedback_html" ({file name: text}), "returncode" (of the grading process; None if it never
-    ended), "timed_out" (killed at the time limit), "reported" (the grading process wrote its result), "host".
+    ended), "timed_out" (killed at the time limit), "reported" (the grading process wrote its result), "host",
+    "seconds" (the task's own time on the worker).
     Never raises for a failure of the submission.
     """
-    host = socket.gethostname()
+    host, start = socket.gethostname(), time.monotonic()
     refused = mismatch(task["expected"], fingerprint(), f"the grading worker on {host}")
     if not refused and files_checksum(task["source"]) != task["source_checksum"]:
         refused = (f"the grading worker on {host} refused to grade: the chapter source it received has checksum "
@@ -99,6 +100,7 @@ def grade_task(task, cancelled=None):
         except (OSError, ValueError):
             outcome = _failure(host)
         outcome.update(returncode=returncode, timed_out=timed_out, host=host, refused="",
+                       seconds=time.monotonic() - start,
                        log=log.read_text(errors="replace") + "\n===== nbgrader\n" + outcome.get("log", ""))
     return outcome
 
@@ -167,6 +169,8 @@ def accept(course, job, outcome):
     ones) and its scores into the course's gradebook; then the job's result file (worker.py's format) unless the
     grading process died or overran. Returns (returncode, timed_out) for grade._finish.
     """
+    if outcome.get("seconds") is not None:  # the report's time is the task's own, not its time in the queue
+        job.started = time.monotonic() - outcome["seconds"]
     job.log.parent.mkdir(parents=True, exist_ok=True)
     job.log.write_text(f"===== graded on {outcome['host']} (Dask worker)\n{outcome['log']}")
     result = {key: outcome[key] for key in ("ok", "error", "flagged", "feedback", "feedback_error")}

@@ -30,7 +30,7 @@ def _grade(args):
 
     kwargs = {"course_dir": Path(args.course_dir)} if args.course_dir else {}
     report = grade(Path(args.folder), chapters=args.chapter or None, out=args.out, force=args.force,
-                   workers=args.workers, roster=args.roster, **kwargs)
+                   workers=args.workers, roster=args.roster, scheduler=args.scheduler, cluster=args.cluster, **kwargs)
     return 0 if report.ok else 1
 
 
@@ -101,6 +101,11 @@ def make_parser():
                    help="REGRADE submissions that already have autograded results, replacing the recorded autograde")
     p.add_argument("--out", help="folder for grades.csv and grade_cells.csv (default: autograder/)")
     p.add_argument("--course-dir", help="nbgrader course directory (default: autograder/)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", help="grade on the workers of this Dask scheduler, e.g. tcp://host:8786 "
+                                           "(default: worker processes on this machine)")
+    where.add_argument("--cluster", help="YAML file naming a Dask cluster to start and grade on, e.g. "
+                                         "dask_jobqueue.SLURMCluster (see autograder/README.md)")
     p.set_defaults(func=_grade)
 
     p = sub.add_parser("release", help="release a built chapter to the students through nbgrader's exchange")
@@ -118,10 +123,10 @@ def make_parser():
 
     p = sub.add_parser("bench", help="measure speed or quality, e.g. `cnncourse bench conv`")
     p.add_argument("name", help="what to measure: conv, mnist, lenet, nets, residual, transfer, detection, unet, "
-                                "faces, nst, grade")
+                                "faces, nst, grade, grade-dask, grade-chapters")
     p.add_argument("--repeats", type=int, default=None,
                    help="timed repetitions (conv: 20); training steps per network (nets: 3); seeds (residual, transfer: 3); "
-                        "submissions (grade: 40)")
+                        "submissions (grade, grade-dask: 40; grade-chapters: 2 per chapter)")
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("doctor", help="check the installation: packages, Jupyter extensions, data, mode")

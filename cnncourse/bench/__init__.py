@@ -20,6 +20,11 @@ BENCHMARKS = {
     "nst": ("cnncourse.bench.nst", "Chapter 6 neural style transfer: seconds per step, style cost drop (>= 10x)"),
     "grade": ("cnncourse.bench.grade", "cnncourse grade (parallel, sandboxed) against sequential nbgrader autograde "
                                        "on --repeats Chapter 1 submissions (default 40)"),
+    "grade-dask": ("cnncourse.bench.grade_dask", "cnncourse grade on the local pool against Dask (LocalCluster), 2 "
+                                                 "workers each, on --repeats Chapter 1 submissions (default 40)"),
+    "grade-chapters": ("cnncourse.bench.grade_dask:run_chapters", "seconds per submission of every chapter on one "
+                                                                  "Dask worker (--repeats each, default 2), and the "
+                                                                  "time for 1,000 students on N machines"),
 }
 
 
@@ -28,5 +33,6 @@ def run_benchmark(name, repeats=None):
     if name not in BENCHMARKS:
         raise ValueError(f"unknown benchmark {name!r}; expected one of: "
                          + ", ".join(f"{k} ({v[1]})" for k, v in BENCHMARKS.items()))
-    module = importlib.import_module(BENCHMARKS[name][0])
-    return module.run() if repeats is None else module.run(repeats=repeats)
+    module, _, function = BENCHMARKS[name][0].partition(":")
+    run = getattr(importlib.import_module(module), function or "run")
+    return run() if repeats is None else run(repeats=repeats)

@@ -20,23 +20,23 @@ from cnncourse.grading.course import REPO, load_course, notebook_environment, ru
 CHAPTER = "c1_convolution"
 
 
-def _course(root):
-    """A scratch course in `root` holding Chapter 1, recorded in its gradebook; returns the Course."""
-    shutil.copytree(REPO / "source" / CHAPTER, root / "source" / CHAPTER,
+def _course(root, chapter=CHAPTER):
+    """A scratch course in `root` holding `chapter` of the repository, recorded in its gradebook; returns the Course."""
+    shutil.copytree(REPO / "source" / chapter, root / "source" / chapter,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     write_course_config(root / "course", root / "source", root / "release")
     course = load_course(root / "course")
-    run = run_nbgrader("generate_assignment", course, CHAPTER, force=True)
+    run = run_nbgrader("generate_assignment", course, chapter, force=True)
     if not run.success:
         raise RuntimeError(f"generate_assignment failed: {run.reason()}")
     return course
 
 
-def _class(folder, course, n):
-    """n submissions in folder/<student>/c1_convolution/: even students the solution, odd ones the release."""
+def _class(folder, course, n, chapter=CHAPTER):
+    """n submissions in folder/<student>/<chapter>/: even students the solution, odd ones the release."""
     for i in range(n):
         origin = course.source if i % 2 == 0 else course.release
-        shutil.copytree(origin / CHAPTER, folder / f"student{i:02d}" / CHAPTER,
+        shutil.copytree(origin / chapter, folder / f"student{i:02d}" / chapter,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
 
 

@@ -10,7 +10,8 @@ In this order:
 4. stage the gradable notebooks into <course>/.grading/submitted/ (as nbformat 4, asking for the python3 kernel);
 5. grade: one worker process per submission (worker.py), `workers` at a time (default: one per core), each with
    a time limit; the worker runs nbgrader autograde with sandboxed kernels (sandbox.py) and writes the feedback.
-   A worker that fails, dies or overruns fails that submission only.
+   A worker that fails, dies or overruns fails that submission only. With a Dask scheduler (or cluster file) each
+   submission is a task on a Dask worker instead (dask_pool.py, remote.py); this process still writes everything.
 Before the first submission of a chapter, the chapter is recorded in the gradebook as source/ has it now
 (generate_assignment into <course>/.grading/release/; the repository's release/ is not touched).
 Outputs: <out>/grades.csv and <out>/grade_cells.csv (report.py), with out = the course directory by default.
@@ -253,7 +254,8 @@ def _forget_partial(course, result):
 
 
 def grade(folder, chapters=None, course_dir=COURSE_DIR, out=None, force=False, workers=None, roster=None,
-          limits=None, notebook_seconds=NOTEBOOK_SECONDS, isolate=None, execute_timeout=None):
+          limits=None, notebook_seconds=NOTEBOOK_SECONDS, isolate=None, execute_timeout=None, scheduler=None,
+          cluster=None):
     """Autograde every submission in `folder`; write feedback and the grades CSVs; print progress and a summary.
 
     Args:
@@ -270,20 +272,25 @@ def grade(folder, chapters=None, course_dir=COURSE_DIR, out=None, force=False, w
         notebook_seconds: wall-clock limit per notebook; a submission gets this times its notebook count.
         isolate: run kernels in new namespaces (None: when the machine allows it, sandbox.isolation()).
         execute_timeout: seconds per cell (None: nbgrader_config.py's Execute.timeout).
+        scheduler: address of a Dask scheduler ("tcp://host:8786"): each submission is graded as a task on its
+            workers (dask_pool.py) instead of the local pool; `workers` is then ignored.
+        cluster: path of a cluster file (dask_pool.read_cluster_file): start that Dask cluster and grade on it.
     Returns:
         GradeReport; report.ok is False when any submission failed, was not fully gradable or was flagged.
     Raises:
         FileNotFoundError when `folder` does not exist; ValueError (CourseError, IntakeError) for an input with
-        no submission, an unreadable zip, an unknown chapter in `chapters`, a course without nbgrader_config.py.
+        no submission, an unreadable zip, an unknown chapter in `chapters`, a course without nbgrader_config.py,
+        a Dask scheduler that cannot be reached or a worker that fails the handshake (dask_pool.SchedulerError).
     """
     with notebook_environment():  # nbgrader's gradebook needs this interpreter's bin/ on PATH
         course = load_course(course_dir)
         with Ledger(course.work).lock():  # one grading run per course directory at a time
             return _grade(course, folder, chapters, out, force, workers, roster, limits, notebook_seconds, isolate,
-                          execute_timeout)
+                          execute_timeout, (scheduler, cluster))
 
 
-def _grade(course, folder, chapters, out, force, workers, roster, limits, notebook_seconds, isolate, execute_timeout):
+def _grade(course, folder, chapters, out, force, workers, roster, limits, notebook_seconds, isolate, execute_timeout,
+           dask=(None, None)):
     """grade() once the course is loaded and locked."""
     known = course.chapters()
     if chapters:
@@ -299,7 +306,7 @@ def _grade(course, folder, chapters, out, force, workers, roster, limits, notebo
     found = discover(intake.folder, known, chapters) if any(intake.folder.iterdir()) else []
     workers = max(1, int(workers or os.cpu_count() or 1))
     print(f"grade: {len(found) + len(results)} submission(s) in {folder} (course: {course.root}); "
-          f"{workers} worker(s)")
+          + (f"Dask: {dask[0] or dask[1]}" if any(dask) else f"{workers} worker(s)"))
     settings = {"limits": asdict(limits or Limits()), "isolate": isolate, "execute_timeout": execute_timeout,
                 "notebook_seconds": notebook_seconds,
                 "hide": [str(REPO / name) for name in HIDDEN_REPO_FOLDERS]
@@ -349,7 +356,12 @@ def _grade(course, folder, chapters, out, force, workers, roster, limits, notebo
         progress(result)
         return result
 
-    graded = iter(run_jobs(jobs, workers, on_start, on_end))
+    if any(dask) and jobs:
+        from cnncourse.grading.dask_pool import run_dask_jobs
+
+        graded = iter(run_dask_jobs(jobs, course, on_start, on_end, scheduler=dask[0], cluster=dask[1]))
+    else:
+        graded = iter(run_jobs(jobs, workers, on_start, on_end))
     results += [next(graded) if isinstance(p, Job) else p for p in planned]
     report = GradeReport(results)
     write_csvs(report, out if out is not None else course.root)  # earlier runs' rows of other students are kept

@@ -88,7 +88,8 @@ def pool_figure(image, result):
                      fontsize=10)
     _label_pixels(ax_out)
 
-    fig.suptitle("   ".join(result["formula"].split("\n")), fontsize=11, family="monospace")
+    # the size formula is written under the controls, not repeated here
+    fig.suptitle(f"{mode} pooling: each output pixel is the {mode} of one {f}x{f} window", fontsize=11)
     return fig
 
 

@@ -64,15 +64,19 @@ def lab_command(args, repo=REPO, environ=None, is_root=None):
 
 
 def trust_solutions(repo=REPO, data_dir=None):
-    """Mark the executed notebooks of solutions/ as trusted in the notary of Jupyter's data folder.
+    """Mark the executed notebooks of solutions/ as trusted in the notary of Jupyter's data folder (`data_dir`,
+    default: JUPYTER_DATA_DIR or the user's, as JupyterLab finds it).
 
     Trust is keyed by the notebook's content, so a copy of an unchanged solutions notebook is trusted too; an
     edited one is not. Returns the number of notebooks signed.
     """
     import nbformat
+    from jupyter_core.paths import jupyter_data_dir
     from nbformat.sign import NotebookNotary
 
-    notary = NotebookNotary(data_dir=str(data_dir)) if data_dir else NotebookNotary()
+    data_dir = Path(data_dir or jupyter_data_dir())
+    data_dir.mkdir(parents=True, exist_ok=True)  # a fresh machine has none; the notary cannot create it
+    notary = NotebookNotary(data_dir=str(data_dir))
     signed = 0
     for path in sorted(Path(repo, "solutions").glob("*/*.ipynb")):
         nb = nbformat.read(str(path), as_version=4)

@@ -92,8 +92,8 @@ def mixer_figure(content, style, result):
     import matplotlib.pyplot as plt
 
     settings, history = result["settings"], result["history"]
-    fig = plt.figure(figsize=(9, 5.6), layout="constrained")
-    grid = fig.add_gridspec(2, 3, height_ratios=(1.1, 1))
+    fig = plt.figure(figsize=(9, 4.6), layout="constrained")  # with the sliders, fits a 1440x900 window
+    grid = fig.add_gridspec(2, 3, height_ratios=(1.3, 1))
     for col, (image, title) in enumerate([(content, "content C"), (style, "style S"),
                                           (result["image"], f"generated G after {settings['steps']} steps")]):
         ax = fig.add_subplot(grid[0, col])

@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt requireme
 # comparable run to run, so notebook execution (build, nbval, autograde) turns it off.
 NOTEBOOK_ENV := CNNCOURSE_MODE=fast TF_ENABLE_ONEDNN_OPTS=0 TF_CPP_MIN_LOG_LEVEL=2
 
-.PHONY: lab test build grade bench doctor formgrader clean
+.PHONY: lab test build student grade bench doctor formgrader clean
 
 $(STAMP): pyproject.toml constraints.txt requirements-nodeps.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
@@ -33,6 +33,11 @@ test: $(STAMP)
 
 build: $(STAMP)
 	$(NOTEBOOK_ENV) $(BIN)/cnncourse build
+
+# The student edition (dist/student/): the package without answers or hidden checks, and the release notebooks.
+# REVEAL=c1_convolution,... keeps those chapters' answers.
+student: $(STAMP)
+	$(BIN)/cnncourse student $(if $(REVEAL),--reveal $(REVEAL))
 
 grade: $(STAMP)
 	@test -n "$(FOLDER)" || (echo "usage: make grade FOLDER=path/to/submitted" && exit 2)

@@ -60,3 +60,29 @@ c.Execute.execute_retries = 0
 # Keep feedback readable when a student's loop prints without end.
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
+
+# --- feedback (generate_feedback) --------------------------------------------------------------------------------
+# The feedback shows what failed and why, not the hidden tests (nbgrader issue #917): HideHiddenTests replaces each
+# hidden region by a note, drops the hidden-test and checks frames from tracebacks and the lines of any output that
+# quote hidden tests (cnncourse/grading/feedback.py). The autograded notebook keeps the original. nbgrader's own
+# feedback preprocessors stay, in their order.
+from cnncourse.grading.feedback import feedback_preprocessors  # noqa: E402
+
+c.GenerateFeedback.preprocessors = feedback_preprocessors()
+
+# --- the exchange: release, fetch, submit, collect, feedback ------------------------------------------------------
+# One machine (a lab server, a shared workstation), the default: the exchange is a folder inside the course,
+# autograder/exchange/ (git-ignored). `cnncourse release` creates it world-writable (drwxrwxrwx), as nbgrader wants:
+# students write their submissions into it and cannot list or read the others' (inbound/ is drwx-wx-ws). Students
+# reach it only if they can enter the folders above it (chmod o+x); their own nbgrader config names the same root
+# and course id (autograder/student_nbgrader_config.py, or what `cnncourse release` prints).
+# JupyterHub: every user's server is a separate container or account, so the exchange must be a folder that all of
+# them mount at the same path, e.g. a shared volume at /srv/nbgrader/exchange (nbgrader's multi-user exchange;
+# see docs/teaching.md). Set CNNCOURSE_EXCHANGE=/srv/nbgrader/exchange for the instructor, or edit the line below.
+# Without a shared file system, use ngshare (a JupyterHub service; the students' and the instructor's config both
+# then load `ngshare_exchange.configureExchange(c, ...)` instead of setting Exchange.root), see docs/teaching.md.
+c.Exchange.root = os.environ.get("CNNCOURSE_EXCHANGE") or os.path.join(HERE, "exchange")
+# Students submit more than once: `nbgrader collect` (and `cnncourse collect`) takes each student's latest
+# submission. A submission after the chapter's due date (`cnncourse release CHAPTER --due ...`) is recorded as late
+# with its seconds late; nbgrader's default penalty is none ("zero" would score a late submission 0).
+c.LateSubmissionPlugin.penalty_method = "none"

@@ -1,4 +1,4 @@
-"""The `cnncourse` command: build | lab | grade | bench | doctor.
+"""The `cnncourse` command: build | student | lab | grade | release | collect | feedback | bench | doctor.
 
 Each sub-command is a thin shell over a function of the package, so the tests call the same code.
 """
@@ -17,12 +17,34 @@ def _build(args):
     return 0
 
 
+def _student(args):
+    from cnncourse.grading.student import build_student_edition
+
+    reveal = [c.strip() for value in args.reveal or [] for c in value.split(",") if c.strip()]
+    build_student_edition(out=Path(args.out), reveal=reveal)
+    return 0
+
+
 def _grade(args):
     from cnncourse.grading.grade import grade
 
     kwargs = {"course_dir": Path(args.course_dir)} if args.course_dir else {}
     report = grade(Path(args.folder), chapters=args.chapter or None, out=args.out, force=args.force,
                    workers=args.workers, roster=args.roster, **kwargs)
+    return 0 if report.ok else 1
+
+
+def _exchange(args):
+    from cnncourse.grading import exchange
+
+    kwargs = {"course_dir": Path(args.course_dir)} if args.course_dir else {}
+    if args.command == "release":
+        report = exchange.release(args.chapter, due=args.due, force=args.force, **kwargs)
+    elif args.command == "collect":
+        report = exchange.collect(args.chapter, **kwargs)
+    else:
+        report = exchange.release_feedback(args.chapter, students=args.student, **kwargs)
+    print(report.text())
     return 0 if report.ok else 1
 
 
@@ -54,6 +76,12 @@ nbgrader's instructor tools are hidden (they are in `make formgrader`); Validate
 """
 
 
+def _exchange_options(p):
+    p.add_argument("--course-dir", help="nbgrader course directory (default: autograder/)")
+    p.set_defaults(func=_exchange)
+    return p
+
+
 def make_parser():
     """Return the argparse parser of the `cnncourse` command."""
     parser = argparse.ArgumentParser(prog="cnncourse", description=__doc__.splitlines()[0])
@@ -63,6 +91,13 @@ def make_parser():
     p.add_argument("--chapter", action="append", help="only this chapter (repeatable), e.g. c1_convolution")
     p.add_argument("--no-execute", action="store_true", help="skip re-executing solutions/")
     p.set_defaults(func=_build)
+
+    p = sub.add_parser("student", help="make the student edition: the package without answers or hidden checks, "
+                                       "and the release notebooks, in dist/student/")
+    p.add_argument("--out", default=str(REPO / "dist" / "student"), help="output folder (default: dist/student/)")
+    p.add_argument("--reveal", action="append",
+                   help="keep the answers of these chapters, e.g. --reveal c1_convolution,c2_classic_nets")
+    p.set_defaults(func=_student)
 
     p = sub.add_parser("grade", help="autograde a folder or zip of submissions, in parallel and sandboxed")
     p.add_argument("folder", help="folder or .zip of submissions: nbgrader's <student>/<chapter>/*.ipynb, "
@@ -75,6 +110,19 @@ def make_parser():
     p.add_argument("--out", help="folder for grades.csv and grade_cells.csv (default: autograder/)")
     p.add_argument("--course-dir", help="nbgrader course directory (default: autograder/)")
     p.set_defaults(func=_grade)
+
+    p = sub.add_parser("release", help="release a built chapter to the students through nbgrader's exchange")
+    p.add_argument("chapter", help="e.g. c1_convolution (its notebooks in release/, made by cnncourse build)")
+    p.add_argument("--due", help="due date, e.g. '2026-12-10 17:00 UTC': later submissions are recorded as late")
+    p.add_argument("--force", action="store_true", help="replace a release already in the exchange")
+    _exchange_options(p)
+    p = sub.add_parser("collect", help="collect each student's latest submission of a chapter into autograder/submitted/")
+    p.add_argument("chapter")
+    _exchange_options(p)
+    p = sub.add_parser("feedback", help="release the feedback of a graded chapter to the students (release_feedback)")
+    p.add_argument("chapter")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    _exchange_options(p)
 
     p = sub.add_parser("bench", help="measure speed or quality, e.g. `cnncourse bench conv`")
     p.add_argument("name", help="what to measure: conv, mnist, lenet, nets, residual, transfer, detection, unet, "
@@ -106,6 +154,12 @@ def main(argv=None):
     except (ValueError, FileNotFoundError) as err:
         print(f"cnncourse {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as err:
+        if err.name in ("cnncourse.grading", "cnncourse.bench"):  # left out of the student edition
+            print(f"cnncourse {args.command}: this is the student edition of cnncourse, which has no "
+                  f"`{args.command}` (an instructor's tool): use the full package", file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:  # grade has said what was kept and how to go on
         return 130
 

@@ -1,14 +1,15 @@
 """Checks of Chapter 2, part 1: LeNet-5, local response normalization, AlexNet and VGG-16.
 
 Oracles: closed-form layer tables (output sizes and (f * f * n_C_prev + 1) * n_C parameters) for LeNet-5 and
-AlexNet, tf.nn.local_response_normalization for LRN, keras.applications.VGG16(weights=None) for VGG-16, and
-models built here from the tables whose outputs must equal the student's with the same random weights.
+AlexNet, tf.nn.local_response_normalization for LRN, keras.applications.VGG16(weights=None) for VGG-16, and the
+independent builds of cnncourse.models.twins, whose outputs must equal the student's with the same random weights.
 """
 
 import numpy as np
 
 from cnncourse.checks.architecture import expect_model, expect_same_outputs, expect_same_rows, layer_rows
 from cnncourse.checks.core import expect_close, expect_equal, expect_raises, expect_shape, fail
+from cnncourse.models.twins import build_alexnet, build_lenet5
 
 
 def _conv_size(n, f, s, same):
@@ -36,23 +37,6 @@ def lenet5_rows(input_shape=(28, 28, 1), n_classes=10):
     ]
 
 
-def _lenet5_oracle(input_shape, n_classes):
-    import keras
-    from keras import layers
-
-    return keras.Sequential([
-        keras.Input(input_shape),
-        layers.Conv2D(6, 5, padding="same", activation="tanh", name="conv1"),
-        layers.AveragePooling2D(2, name="pool1"),
-        layers.Conv2D(16, 5, activation="tanh", name="conv2"),
-        layers.AveragePooling2D(2, name="pool2"),
-        layers.Flatten(name="flatten"),
-        layers.Dense(120, activation="tanh", name="fc1"),
-        layers.Dense(84, activation="tanh", name="fc2"),
-        layers.Dense(n_classes, activation="softmax", name="predictions"),
-    ])
-
-
 def _check_lenet5(lenet5, input_shape, n_classes, outputs):
     case = f"input_shape {input_shape}, n_classes {n_classes}"
     model = lenet5(input_shape, n_classes)
@@ -60,7 +44,7 @@ def _check_lenet5(lenet5, input_shape, n_classes, outputs):
     expect_same_rows(layer_rows(model), lenet5_rows(input_shape, n_classes), "lenet5", case,
                      hint="conv1 keeps the size (padding 'same'), conv2 does not ('valid'); pools are 2x2 averages")
     if outputs:
-        expect_same_outputs(model, _lenet5_oracle(input_shape, n_classes), "lenet5", case,
+        expect_same_outputs(model, build_lenet5(input_shape, n_classes), "lenet5", case,
                             hint="tanh after conv1, conv2, fc1 and fc2; softmax at the end")
 
 
@@ -160,26 +144,6 @@ def alexnet_rows(input_shape=(227, 227, 3), n_classes=1000):
     ]
 
 
-def _alexnet_oracle(input_shape, n_classes, lrn_class):
-    """AlexNet built from the table, with the student's own LRN class (its mistakes are graded elsewhere)."""
-    import keras
-    from keras import layers
-
-    def conv(filters, f, name, **kwargs):
-        return layers.Conv2D(filters, f, activation="relu", name=name, **kwargs)
-
-    return keras.Sequential([
-        keras.Input(input_shape),
-        conv(96, 11, "conv1", strides=4), lrn_class(name="lrn1"), layers.MaxPooling2D(3, 2, name="pool1"),
-        conv(256, 5, "conv2", padding="same"), lrn_class(name="lrn2"), layers.MaxPooling2D(3, 2, name="pool2"),
-        conv(384, 3, "conv3", padding="same"), conv(384, 3, "conv4", padding="same"),
-        conv(256, 3, "conv5", padding="same"), layers.MaxPooling2D(3, 2, name="pool5"),
-        layers.Flatten(name="flatten"), layers.Dense(4096, activation="relu", name="fc6"), layers.Dropout(0.5),
-        layers.Dense(4096, activation="relu", name="fc7"), layers.Dropout(0.5),
-        layers.Dense(n_classes, activation="softmax", name="predictions"),
-    ])
-
-
 def _check_alexnet(alexnet, input_shape, n_classes, outputs):
     case = f"input_shape {input_shape}, n_classes {n_classes}"
     model = alexnet(input_shape, n_classes)
@@ -187,7 +151,7 @@ def _check_alexnet(alexnet, input_shape, n_classes, outputs):
     expect_same_rows(layer_rows(model), alexnet_rows(input_shape, n_classes), "alexnet", case,
                      hint="conv1 is 11x11 stride 4 'valid'; the other convolutions are 'same'; pools are 3x3 stride 2")
     if outputs:
-        oracle = _alexnet_oracle(input_shape, n_classes, type(model.get_layer("lrn1")))
+        oracle = build_alexnet(input_shape, n_classes, type(model.get_layer("lrn1")))  # the student's own LRN class: its mistakes are graded elsewhere
         expect_same_outputs(model, oracle, "alexnet", case, rtol=1e-3, atol=1e-5,
                             hint="ReLU after every convolution and after fc6 and fc7; LRN after the ReLU of conv1, conv2")
     return model

@@ -1,13 +1,14 @@
 """Checks of Chapter 2's 1x1 convolution and Inception module (the cost counts are checked in c2_mobile).
 
 Oracles: keras Conv2D with a 1x1 kernel and a per-pixel numpy loop for conv1x1_forward; an Inception module built
-here from GoogLeNet's table, compared layer by layer and output by output, for inception_module.
+independently from GoogLeNet's table (cnncourse.models.twins.build_inception_block), compared layer by layer and output by output, for inception_module.
 """
 
 import numpy as np
 
 from cnncourse.checks.architecture import expect_same_outputs, expect_same_rows, layer_rows
 from cnncourse.checks.core import expect_close, fail
+from cnncourse.models.twins import build_inception_block
 
 
 # --- 1x1 convolution ----------------------------------------------------------------------------------
@@ -77,21 +78,6 @@ def inception_rows(input_shape, filters, name):
     ]
 
 
-def _inception_oracle(input_shape, filters, name):
-    import keras
-    from keras import layers
-
-    x = keras.Input(input_shape)
-
-    def conv(inputs, suffix, f):
-        return layers.Conv2D(filters[suffix], f, padding="same", activation="relu", name=f"{name}_{suffix}")(inputs)
-
-    pooled = layers.MaxPooling2D(3, 1, padding="same", name=f"{name}_pool")(x)
-    branches = [conv(x, "1x1", 1), conv(conv(x, "3x3_reduce", 1), "3x3", 3),
-                conv(conv(x, "5x5_reduce", 1), "5x5", 5), conv(pooled, "pool_proj", 1)]
-    return keras.Model(x, layers.Concatenate(name=f"{name}_concat")(branches))
-
-
 def _inception_case(fn, input_shape, filters, name, outputs):
     import keras
 
@@ -105,7 +91,7 @@ def _inception_case(fn, input_shape, filters, name, outputs):
     expect_same_rows(layer_rows(model), inception_rows(input_shape, filters, name), "inception_module", case,
                      hint="four branches: 1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max pool (stride 1, 'same') then 1x1")
     if outputs:
-        expect_same_outputs(model, _inception_oracle(input_shape, filters, name), "inception_module", case,
+        expect_same_outputs(model, build_inception_block(input_shape, filters, name), "inception_module", case,
                             rtol=1e-4, atol=1e-4, hint="ReLU after every convolution; concatenate the branches in "
                                                        "the order 1x1, 3x3, 5x5, pool")
 

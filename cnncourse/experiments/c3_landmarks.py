@@ -13,7 +13,8 @@ import numpy as np
 from cnncourse.data.landmarks import make_landmark_images
 from cnncourse.experiments.c2_residual import require_settings
 from cnncourse.models.c2_classic import require_number
-from cnncourse.models.c3_landmarks import decode_landmarks, landmark_model, landmark_target
+from cnncourse.models.c3_landmarks import decode_landmarks, landmark_model
+from cnncourse.models.twins import landmark_vector
 from cnncourse.ops.validate import require_int
 
 # Faces are generated, so full mode simply uses more of them and trains longer. Measured on 2 CPU cores shared with
@@ -74,7 +75,7 @@ def train_landmarks(settings, seed=0):
     keras.utils.set_random_seed(seed)
     train = make_landmark_images(settings["n_train"], size=size, seed=seed)
     test = make_landmark_images(settings["n_test"], size=size, seed=seed + TEST_SEED_OFFSET)
-    targets = np.stack([landmark_target(p, (size, size)) for p in train["points"]])
+    targets = np.stack([landmark_vector(p, (size, size)) for p in train["points"]])
     model = landmark_model(size, train["points"].shape[1])
     steps = settings["epochs"] * -(-settings["n_train"] // settings["batch_size"])
     schedule = keras.optimizers.schedules.CosineDecay(settings["learning_rate"], steps)

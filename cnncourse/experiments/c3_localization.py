@@ -16,8 +16,9 @@ from keras import layers
 from cnncourse.data.scenes import CLASS_NAMES, random_background, make_scenes
 from cnncourse.experiments.c2_residual import require_settings
 from cnncourse.models.c2_classic import require_number
-from cnncourse.models.c3_localization import localization_target, mixed_localization_loss
-from cnncourse.ops.c3_boxes import iou
+from cnncourse.models.c3_localization import mixed_localization_loss
+from cnncourse.models.twins import localization_vector
+from cnncourse.ops.twins import box_iou
 from cnncourse.ops.validate import require_int
 
 # Fast mode, measured on 2 busy CPU cores: 30 s of fitting, held-out pc accuracy 0.99, mean IoU 0.58 (0.09 for the
@@ -71,7 +72,7 @@ def localization_data(n, size=64, seed=0, empty_fraction=0.25):
         images[i] = scenes["images"][k]
         boxes[i] = tuple(float(v) for v in scenes["boxes"][k][0])
         labels[i] = scenes["labels"][k][0]
-    targets = np.stack([localization_target(box, max(label, 0), (size, size), len(CLASS_NAMES))
+    targets = np.stack([localization_vector(box, max(label, 0), (size, size), len(CLASS_NAMES))
                         for box, label in zip(boxes, labels)])
     return {"images": images, "targets": targets, "boxes": boxes, "labels": labels,
             "class_names": list(CLASS_NAMES)}
@@ -137,7 +138,7 @@ def localization_scores(data, predicted):
     predicted = np.asarray(predicted)
     has_object = data["targets"][:, 0] == 1
     size = data["images"].shape[1:3]
-    ious = [iou(target_box(y, size), data["boxes"][i]) for i, y in enumerate(predicted) if has_object[i]]
+    ious = [box_iou(target_box(y, size), data["boxes"][i]) for i, y in enumerate(predicted) if has_object[i]]
     classes = np.argmax(predicted[:, 5:], axis=1)
     return {"pc_accuracy": float(np.mean((predicted[:, 0] > 0.5) == has_object)),
             "mean_iou": float(np.mean(ious)) if ious else float("nan"),

@@ -10,7 +10,8 @@ import numpy as np
 
 from cnncourse.data.segmentation import SEGMENTATION_CLASSES, make_segmentation_scenes
 from cnncourse.experiments.c2_residual import require_settings
-from cnncourse.models.c4_unet import unet_model
+from cnncourse.models.c4_unet import UNET_DROPOUT
+from cnncourse.models.twins import build_unet
 
 # fast: a small U-Net (8 filters, depth 3) in about a minute on a 2-core CPU; held-out mean IoU 0.83 (measured).
 # full: the default U-Net (16 filters, depth 4), sized to meet the held-out mean IoU >= 0.9 target on a CPU too: 0.955
@@ -48,7 +49,7 @@ def train_unet(settings, seed=0):
     train = make_segmentation_scenes(settings["n_train"], size=size, seed=seed)
     test = make_segmentation_scenes(settings["n_test"], size=size, seed=seed + TEST_SEED_OFFSET)
     n_classes = len(SEGMENTATION_CLASSES)
-    model = unet_model((size, size, 3), settings["n_filters"], n_classes, settings["depth"])
+    model = build_unet((size, size, 3), settings["n_filters"], n_classes, settings["depth"], UNET_DROPOUT)
     steps = settings["epochs"] * -(-settings["n_train"] // settings["batch_size"])
     schedule = keras.optimizers.schedules.CosineDecay(settings["learning_rate"], steps)
     model.compile(optimizer=keras.optimizers.Adam(schedule),

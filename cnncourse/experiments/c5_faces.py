@@ -14,7 +14,7 @@ import numpy as np
 from cnncourse.data.faces import make_faces
 from cnncourse.experiments.c2_residual import require_settings
 from cnncourse.models.c2_classic import require_number
-from cnncourse.models.c5_faces import face_encoder, semi_hard_triplets, triplet_loss
+from cnncourse.models.twins import build_face_encoder, mean_triplet_loss, mine_triplets
 from cnncourse.models.c5_verification import auc, best_threshold, encode_images, rates_at, roc_curve
 from cnncourse.ops.validate import require_int
 
@@ -63,7 +63,7 @@ def _make_gradient_step(encoder, optimizer, alpha):
     import tensorflow as tf
 
     def mine(embeddings, labels):
-        return semi_hard_triplets(embeddings, labels, alpha)
+        return mine_triplets(embeddings, labels, alpha)
 
     @tf.function
     def step(images, labels):
@@ -71,7 +71,7 @@ def _make_gradient_step(encoder, optimizer, alpha):
             embeddings = encoder(images, training=True)
             triplets = tf.numpy_function(mine, [tf.stop_gradient(embeddings), labels], tf.int64)
             triplets = tf.reshape(triplets, (-1, 3))
-            loss = triplet_loss(*(tf.gather(embeddings, triplets[:, k]) for k in range(3)), alpha)
+            loss = mean_triplet_loss(*(tf.gather(embeddings, triplets[:, k]) for k in range(3)), alpha)
         gradients = tape.gradient(loss, encoder.trainable_variables)
         optimizer.apply_gradients(zip(gradients, encoder.trainable_variables))
         return loss, tf.shape(triplets)[0]
@@ -92,7 +92,7 @@ def train_triplet_encoder(settings, seed=0):
     _check_settings(settings)
     keras.utils.set_random_seed(seed)
     data = make_faces(settings["n_identities"], settings["per_identity"], size=settings["image_size"], seed=seed)
-    encoder = face_encoder(settings["image_size"], settings["embedding_dim"])
+    encoder = build_face_encoder(settings["image_size"], settings["embedding_dim"])
     schedule = keras.optimizers.schedules.CosineDecay(settings["learning_rate"], settings["steps"])
     optimizer = keras.optimizers.Adam(schedule)
     rng = np.random.default_rng([seed, 5])

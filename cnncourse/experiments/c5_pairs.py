@@ -14,8 +14,7 @@ import numpy as np
 from cnncourse.data.faces import make_faces
 from cnncourse.experiments.c2_residual import require_settings
 from cnncourse.experiments.c5_faces import verification_pairs
-from cnncourse.models.c5_faces import face_encoder
-from cnncourse.models.c5_verification import pair_classifier
+from cnncourse.models.twins import build_face_encoder, build_pair_model
 
 # The same people and image sizes as FACE_TRAINING of the same mode, so the two ways see the same training data.
 PAIR_TRAINING = {
@@ -55,7 +54,7 @@ def train_pair_classifier(settings, seed=0):
     data = make_faces(settings["n_identities"], settings["per_identity"], size=settings["image_size"], seed=seed)
     pairs = np.stack(verification_pairs(data, settings["n_pairs"], seed=seed), axis=1).astype(np.int64)
     (images_a, images_b), labels = pair_arrays(data, pairs)
-    model = pair_classifier(face_encoder(settings["image_size"]))
+    model = build_pair_model(build_face_encoder(settings["image_size"]))
     model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), loss="binary_crossentropy",
                   metrics=["accuracy"])
     start = time.perf_counter()

@@ -176,7 +176,8 @@ def write_course_config(course_dir, source, release, base=COURSE_DIR / CONFIG_NA
     """Write an nbgrader_config.py into `course_dir` that loads the course's settings with other folders.
 
     Used for scratch courses (tests, the round-trip harness): they grade with the same timeouts, stubs and
-    locks as the real course, on their own gradebook. Returns the path written.
+    locks as the real course, on their own gradebook and their own exchange (<course_dir>/exchange). Returns the
+    path written.
     """
     base = Path(base).resolve()
     if not base.is_file():
@@ -191,6 +192,7 @@ def write_course_config(course_dir, source, release, base=COURSE_DIR / CONFIG_NA
         "c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))\n"
         f"c.CourseDirectory.source_directory = {relative_to_root(Path(source).resolve(), course_dir)!r}\n"
         f"c.CourseDirectory.release_directory = {relative_to_root(Path(release).resolve(), course_dir)!r}\n"
+        "c.Exchange.root = os.path.join(c.CourseDirectory.root, 'exchange')\n"
     )
     return path
 

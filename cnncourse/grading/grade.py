@@ -27,7 +27,7 @@ import nbformat
 
 from cnncourse.grading.course import (REPO, COURSE_DIR, WORK_DIR, CourseError, load_course, notebook_environment,
                                       run_nbgrader)
-from cnncourse.grading.intake import collect, read_roster
+from cnncourse.grading.intake import EXCHANGE_FILES, collect, read_roster
 from cnncourse.grading.ledger import DONE, STARTED, Ledger, submission_checksum
 from cnncourse.grading.notebooks import references
 from cnncourse.grading.pool import Job, run_jobs
@@ -127,7 +127,9 @@ def _stage(found, staged):
     """Write the gradable notebooks of a submission to `staged` as nbformat 4 asking for the python3 kernel.
 
     An older nbformat is upgraded (nbgrader would read it anyway, but its cell ids come from here), and a notebook
-    that asks for another kernel (ir, python2, a renamed one) is run by the grading kernel all the same.
+    that asks for another kernel (ir, python2, a renamed one) is run by the grading kernel all the same. The
+    exchange's timestamp.txt and submission_secret.txt come along: nbgrader records lateness from the first and
+    releases feedback under the second.
     """
     if staged.exists():
         shutil.rmtree(staged)
@@ -137,6 +139,9 @@ def _stage(found, staged):
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nb.metadata.setdefault("language_info", {"name": "python"})
         nbformat.write(nb, str(staged / name))
+    for name in EXCHANGE_FILES:  # the submission time (late or not) and the secret its feedback is released under
+        if (found.folder / name).is_file():
+            shutil.copyfile(found.folder / name, staged / name)
 
 
 def _plan(course, found, chapter, ledger, force, settings):

@@ -28,6 +28,9 @@ from pathlib import Path
 MAX_ZIP_BYTES = 4 * 2**30  # uncompressed, all members together (a zip bomb stops here)
 MAX_ZIP_MEMBERS = 20000
 MAX_NOTEBOOK_BYTES = 100 * 2**20  # a notebook larger than this is not graded (nbgrader would read it whole)
+# Files that nbgrader's exchange puts beside the notebooks of a submission (submit, then collect): when it was
+# submitted (late or not) and the secret that feedback is released under. Carried along with the notebooks.
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_\w*$")
 _MOODLE_FEEDBACK = re.compile(r"^.+?_\d+_assignfeedback_\w*$")
 _RESUBMISSION = re.compile(r"^(?P<stem>.+?)(?:-(?P<n>\d+)| \((?P<m>\d+)\))$")
@@ -266,6 +269,10 @@ def collect(source, chapter_notebooks, dest, roster=None):
                                                     f"than {MAX_NOTEBOOK_BYTES / 2**20:.0f} MiB: not graded, 0 points for it")
             continue
         shutil.copyfile(c.path, target)
+        if c.chapter and c.path.parent.name == c.chapter:  # nbgrader's layout: keep the exchange's files
+            for name in EXCHANGE_FILES:
+                if (c.path.parent / name).is_file() and not (target.parent / name).exists():
+                    shutil.copyfile(c.path.parent / name, target.parent / name)
     return intake
 
 

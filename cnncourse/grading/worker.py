@@ -29,6 +29,7 @@ from pathlib import Path
 import nbformat
 
 from cnncourse.grading.course import load_course, restore, run_nbgrader, shared_db_url
+from cnncourse.grading.feedback import prune_feedback_folder
 from cnncourse.grading.sandbox import write_kernelspec
 from cnncourse.grading.tripwire import flagged_functions
 
@@ -92,8 +93,13 @@ def grade_submission(job):
         result["flagged"] += [[path.stem, grade_id, message] for grade_id, message in flagged_functions(nb)]
     feedback = run_nbgrader("generate_feedback", course, job["chapter"], student=job["student"], force=True)
     result["feedback"] = feedback.success
+    # only the feedback pages (and nbgrader's files) go back to the student, not files the student's code wrote
+    removed = prune_feedback_folder(course.path("feedback_directory", job["student"], job["chapter"]),
+                                    [path.stem for path in autograded.glob("*.ipynb")])
     result["feedback_error"] = "" if feedback.success else feedback.reason()
     result["log"] += "\n===== nbgrader generate_feedback\n" + feedback.log + feedback.error
+    if removed:
+        result["log"] += f"removed from the feedback folder (not feedback): {', '.join(removed)}\n"
     return result
 
 

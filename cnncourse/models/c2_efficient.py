@@ -28,6 +28,7 @@ import keras
 
 from cnncourse.analysis.costs import totals
 from cnncourse.models.c2_classic import require_image_shape
+from cnncourse.models.twins import compound_multipliers
 
 # Keras's hand-rounded (width_coefficient, depth_coefficient, default_size) of EfficientNetB0 ... B7.
 KERAS_COEFFICIENTS = {
@@ -95,7 +96,7 @@ def scaled_configuration(phi, base_resolution=224):
         dict with "depth_coefficient" (float), "width_coefficient" (float) and "resolution" (int).
     """
     base_resolution = require_int_at_least(base_resolution, "base_resolution", 32)
-    factors = compound_scaling(phi)
+    factors = compound_multipliers(phi)  # the twin: the student edition's compound_scaling is a stub
     side = base_resolution * factors["resolution"]
     resolution = max(32, int(round(side / RESOLUTION_MULTIPLE)) * RESOLUTION_MULTIPLE)
     return {"depth_coefficient": factors["depth"], "width_coefficient": factors["width"], "resolution": resolution}
@@ -147,7 +148,7 @@ def _keras_efficientnet_builder():
 @functools.lru_cache(maxsize=None)
 def _table_row(phi):
     """One row of scaling_table, built once per phi (building B3 and up takes seconds on a CPU)."""
-    factors = compound_scaling(phi)
+    factors = compound_multipliers(phi)
     config = scaled_configuration(phi)
     ours = efficientnet(phi)
     row = {"phi": phi, "depth": factors["depth"], "width": factors["width"], "resolution": config["resolution"],

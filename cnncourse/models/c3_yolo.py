@@ -14,7 +14,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from cnncourse.ops.c3_boxes import filter_boxes, non_max_suppression_per_class
+from cnncourse.ops.c3_boxes import non_max_suppression_per_class
+from cnncourse.ops.twins import best_class_scores
 from cnncourse.ops.c3_yolo import yolo_decode
 from cnncourse.ops.validate import require_array, require_int
 
@@ -139,7 +140,7 @@ def candidate_boxes(model, images, anchors=ANCHORS):
     results = []
     for output in head:
         confidence, boxes, probs = yolo_decode(output.astype(np.float64), images.shape[1])
-        scores, boxes, labels = filter_boxes(confidence, boxes, probs, threshold=-np.inf)  # every box kept
+        scores, boxes, labels = best_class_scores(confidence, boxes, probs, threshold=-np.inf)  # every box kept
         results.append({"boxes": boxes, "scores": scores, "labels": labels})
     return results
 

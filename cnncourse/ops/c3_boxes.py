@@ -11,6 +11,7 @@ Conventions used throughout the chapter:
 
 import numpy as np
 
+from cnncourse.ops.twins import greedy_nms
 from cnncourse.ops.validate import require_array, require_int
 
 
@@ -122,7 +123,7 @@ def non_max_suppression_per_class(boxes, scores, classes, iou_threshold=0.5, max
     kept = []
     for c in np.unique(classes):
         members = np.flatnonzero(classes == c)
-        kept.extend(members[non_max_suppression(boxes[members], scores[members], iou_threshold, max_boxes)])
+        kept.extend(members[greedy_nms(boxes[members], scores[members], iou_threshold, max_boxes)])
     kept = np.array(kept, dtype=int)
     return kept[np.argsort(-scores[kept], kind="stable")]
 

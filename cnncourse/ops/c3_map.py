@@ -9,7 +9,8 @@ mAP is the mean of AP over the classes that have at least one true box.
 
 import numpy as np
 
-from cnncourse.ops.c3_boxes import iou, require_boxes
+from cnncourse.ops.c3_boxes import require_boxes
+from cnncourse.ops.twins import box_iou
 
 
 def _match(pred_boxes, pred_scores, true_boxes, iou_threshold):
@@ -22,7 +23,7 @@ def _match(pred_boxes, pred_scores, true_boxes, iou_threshold):
     hits = []
     for _, image, box in entries:
         truths = true_boxes[image]
-        overlaps = [iou(box, t) if not matched[image][j] else -1.0 for j, t in enumerate(truths)]
+        overlaps = [box_iou(box, t) if not matched[image][j] else -1.0 for j, t in enumerate(truths)]
         best = int(np.argmax(overlaps)) if overlaps else -1
         hit = best >= 0 and overlaps[best] >= iou_threshold
         if hit:

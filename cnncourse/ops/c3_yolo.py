@@ -8,7 +8,8 @@ Two objects that want the same cell and anchor cannot both be encoded: the secon
 
 import numpy as np
 
-from cnncourse.ops.c3_boxes import best_anchor, encode_box, require_boxes
+from cnncourse.ops.c3_boxes import require_boxes
+from cnncourse.ops.twins import anchor_match, cell_of_box
 from cnncourse.ops.validate import require_array, require_int
 
 
@@ -38,8 +39,8 @@ def yolo_targets(boxes, labels, grid, anchors, image_size, n_classes):
     targets = np.zeros((grid, grid, len(anchors), 5 + n_classes), dtype=np.float32)
     conflicts = []
     for k, (box, label) in enumerate(zip(boxes, labels)):
-        row, col, bx, by, bh, bw = encode_box(box, grid, image_size)
-        anchor, _ = best_anchor(np.array([0.0, 0.0, bw, bh]), anchors)  # shapes compared in cells
+        row, col, bx, by, bh, bw = cell_of_box(box, grid, image_size)
+        anchor, _ = anchor_match(np.array([0.0, 0.0, bw, bh]), anchors)  # shapes compared in cells
         if targets[row, col, anchor, 0] == 1:
             conflicts.append((k, row, col, anchor))
             continue

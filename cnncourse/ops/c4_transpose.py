@@ -14,6 +14,7 @@ Each graded function's body lies between `### BEGIN SOLUTION` and `### END SOLUT
 
 import numpy as np
 
+from cnncourse.ops.twins import transpose_size
 from cnncourse.ops.validate import require_array, require_int
 
 
@@ -121,8 +122,8 @@ def transpose_steps(x, W, stride, pad):
     if W.ndim != 2 or W.shape[0] != W.shape[1] or W.size == 0:
         raise ValueError(f"W must be a square filter of shape (f, f), got shape {W.shape}")
     f = W.shape[0]
-    n_H = transpose_output_size(x.shape[0], f, stride, pad)
-    n_W = transpose_output_size(x.shape[1], f, stride, pad)
+    n_H = transpose_size(x.shape[0], f, stride, pad)  # the twin: the student edition's graded size is a stub
+    n_W = transpose_size(x.shape[1], f, stride, pad)
     canvas = np.zeros(((x.shape[0] - 1) * stride + f, (x.shape[1] - 1) * stride + f))
     steps = []
     for (row, col), value in np.ndenumerate(x):

@@ -8,7 +8,7 @@ f * f times (9 for a 3x3 filter) instead of m * n_H * n_W * n_C times.
 
 import numpy as np
 
-from cnncourse.ops.conv import output_size
+from cnncourse.ops.twins import window_count
 from cnncourse.ops.validate import require_array, require_hparams
 
 
@@ -29,8 +29,8 @@ def conv_forward_vectorized(A_prev, W, b, hparams):
     m, n_H_prev, n_W_prev, _ = A_prev.shape
     f, _, _, n_C = W.shape
     stride, pad = hparams["stride"], hparams["pad"]
-    n_H = output_size(n_H_prev, f, pad, stride)
-    n_W = output_size(n_W_prev, f, pad, stride)
+    n_H = window_count(n_H_prev, f, pad, stride)
+    n_W = window_count(n_W_prev, f, pad, stride)
     A_pad = np.pad(A_prev, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
     Z = np.zeros((m, n_H, n_W, n_C), dtype=np.result_type(A_prev, W))
     for i in range(f):

@@ -10,7 +10,7 @@ The widget:
 import ipywidgets as widgets
 import numpy as np
 
-from cnncourse.ops.c3_boxes import best_anchor, encode_box
+from cnncourse.ops.twins import anchor_match, cell_of_box
 from cnncourse.widgets.conv_explorer import Explorer
 
 IMAGE_SIZE = 96
@@ -38,8 +38,8 @@ def assignments(boxes, labels, grid, anchors, image_size=IMAGE_SIZE):
     """
     taken, rows = set(), []
     for box, label in zip(boxes, labels):
-        row, col, _, _, bh, bw = encode_box(box, grid, image_size)
-        anchor, shape_iou = best_anchor(np.array([0.0, 0.0, bw, bh]), np.asarray(anchors, dtype=float))
+        row, col, _, _, bh, bw = cell_of_box(box, grid, image_size)
+        anchor, shape_iou = anchor_match(np.array([0.0, 0.0, bw, bh]), np.asarray(anchors, dtype=float))
         lost = (row, col, anchor) in taken
         taken.add((row, col, anchor))
         rows.append({"box": tuple(float(v) for v in box), "label": int(label), "row": row, "col": col,

@@ -7,9 +7,9 @@ Pure functions (no display needed):
 The widget:
     architecture_explorer(network="VGG-16") -> Explorer   controls "network" and "quantity"
 
-The networks are the course's own builds (LeNet-5, AlexNet, VGG-16, ResNet-50, Inception 3a) and
-keras.applications builds (MobileNet v1/v2, EfficientNet-B0), all without weights: building one takes
-a second or two on a CPU, the first time only.
+The networks are the course's twins of the exercises (cnncourse.models.twins: LeNet-5, AlexNet, Inception 3a) and
+keras.applications builds (VGG-16, ResNet-50, MobileNet v1/v2, EfficientNet-B0), all without weights: building one
+takes a second or two on a CPU, the first time only.
 """
 
 import functools
@@ -30,16 +30,15 @@ CAPTION = (
 def _builders():
     import keras
 
-    from cnncourse.models.c2_classic import alexnet, lenet5, vgg16
-    from cnncourse.models.c2_inception import inception_block_model
-    from cnncourse.models.c2_resnet import resnet50
+    # Twins and Keras's own builds, never the graded builders: the student edition's are stubs.
+    from cnncourse.models.twins import build_alexnet, build_inception_block, build_lenet5
 
     return {
-        "LeNet-5": lenet5,
-        "AlexNet": alexnet,
-        "VGG-16": vgg16,
-        "ResNet-50": resnet50,
-        "Inception (3a) module": inception_block_model,
+        "LeNet-5": build_lenet5,
+        "AlexNet": build_alexnet,
+        "VGG-16": lambda: keras.applications.VGG16(weights=None),
+        "ResNet-50": lambda: keras.applications.ResNet50(weights=None),
+        "Inception (3a) module": build_inception_block,
         "MobileNet v1": lambda: keras.applications.MobileNet(weights=None),
         "MobileNet v2": lambda: keras.applications.MobileNetV2(weights=None),
         "EfficientNet-B0": lambda: keras.applications.EfficientNetB0(weights=None),

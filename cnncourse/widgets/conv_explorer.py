@@ -21,7 +21,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from cnncourse.data.images import SAMPLE_DESCRIPTIONS, SAMPLE_IMAGES, load_image
-from cnncourse.ops.conv import output_size
+from cnncourse.ops.twins import window_count
 from cnncourse.ops.vectorized import conv_forward_vectorized
 
 _GAUSS_1D = np.array([1.0, 4.0, 6.0, 4.0, 1.0])
@@ -127,7 +127,7 @@ def size_formula(axis, n, f, stride, pad=None):
     Returns:
         str, ending with the value of cnncourse.ops.conv.output_size.
     """
-    value = output_size(n, f, 0 if pad is None else pad, stride)
+    value = window_count(n, f, 0 if pad is None else pad, stride)
     inside = f"{n} - {f}" if pad is None else f"{n} + 2*{pad} - {f}"
     return f"n_{axis} = floor(({inside}) / {stride}) + 1 = {value}"
 
@@ -162,8 +162,8 @@ def convolve_image(image, kernel, stride=1, pad=0):
     if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1]:
         raise ValueError(f"kernel must be square (f, f), got shape {kernel.shape}")
     f = kernel.shape[0]
-    n_H = output_size(image.shape[0], f, pad, stride)
-    n_W = output_size(image.shape[1], f, pad, stride)
+    n_H = window_count(image.shape[0], f, pad, stride)
+    n_W = window_count(image.shape[1], f, pad, stride)
     A_prev = image[np.newaxis, :, :, np.newaxis]  # (1, n_H_prev, n_W_prev, 1)
     W = kernel[:, :, np.newaxis, np.newaxis]  # (f, f, 1, 1)
     b = np.zeros((1, 1, 1, 1))

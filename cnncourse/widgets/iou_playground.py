@@ -10,7 +10,8 @@ The widget:
 
 import ipywidgets as widgets
 
-from cnncourse.ops.c3_boxes import iou, require_box
+from cnncourse.ops.c3_boxes import require_box
+from cnncourse.ops.twins import box_iou
 from cnncourse.widgets.conv_explorer import Explorer
 
 CANVAS = 100  # side of the drawing area in pixels
@@ -36,7 +37,7 @@ def iou_parts(box1, box2):
     area1 = float((box1[2] - box1[0]) * (box1[3] - box1[1]))
     area2 = float((box2[2] - box2[0]) * (box2[3] - box2[1]))
     return {"intersection": (x1, y1, x2, y2) if overlap else None, "inter_area": inter_area, "area1": area1,
-            "area2": area2, "union": area1 + area2 - inter_area, "iou": iou(box1, box2)}
+            "area2": area2, "union": area1 + area2 - inter_area, "iou": box_iou(box1, box2)}
 
 
 def iou_formula(parts):

@@ -18,7 +18,8 @@ with a kept box of the same class is > iou_threshold; at most max_boxes kept per
 import ipywidgets as widgets
 import numpy as np
 
-from cnncourse.ops.c3_boxes import iou, non_max_suppression_per_class, require_boxes
+from cnncourse.ops.c3_boxes import non_max_suppression_per_class, require_boxes
+from cnncourse.ops.twins import box_iou
 from cnncourse.widgets.conv_explorer import Explorer
 
 CAPTION = (
@@ -67,7 +68,7 @@ def nms_steps(boxes, scores, labels, score_threshold, iou_threshold, max_boxes=1
         # greedy NMS removes a box at the first kept box of its class (in the order they were kept) that overlaps
         # it by more than the threshold; with none, the box was still waiting when max_boxes were reached
         for k in kept[labels[kept] == labels[index]]:
-            overlap = iou(boxes[k], boxes[index])
+            overlap = box_iou(boxes[k], boxes[index])
             if overlap > iou_threshold:
                 suppressed_by[int(index)] = (int(k), overlap)
                 break

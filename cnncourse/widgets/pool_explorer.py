@@ -14,8 +14,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from cnncourse.data.images import load_image
-from cnncourse.ops.conv import output_size
-from cnncourse.ops.pool import pool_forward
+from cnncourse.ops.twins import pool2d, window_count
 from cnncourse.widgets.conv_explorer import Explorer, _label_pixels, _show_on_canvas, image_dropdown, size_formula
 
 POOL_CAPTION = (
@@ -47,10 +46,10 @@ def pool_image(image, f=2, stride=2, mode="max"):
     image = np.asarray(image, dtype=np.float64)
     if image.ndim not in (2, 3):
         raise ValueError(f"image must have shape (n_H, n_W) or (n_H, n_W, n_C), got {image.shape}")
-    n_H = output_size(image.shape[0], f, 0, stride)
-    n_W = output_size(image.shape[1], f, 0, stride)
+    n_H = window_count(image.shape[0], f, 0, stride)
+    n_W = window_count(image.shape[1], f, 0, stride)
     A_prev = image.reshape(1, image.shape[0], image.shape[1], -1)  # (1, n_H_prev, n_W_prev, n_C)
-    A, _ = pool_forward(A_prev, {"f": f, "stride": stride}, mode)
+    A = pool2d(A_prev, f, stride, mode)
     output = A[0, :, :, 0] if image.ndim == 2 else A[0]
     formula = "\n".join([
         size_formula("H", image.shape[0], f, stride),

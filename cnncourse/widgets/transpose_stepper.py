@@ -13,7 +13,8 @@ The numbers come from cnncourse.ops.c4_transpose.transpose_steps, whose last ste
 import ipywidgets as widgets
 import numpy as np
 
-from cnncourse.ops.c4_transpose import transpose_output_size, transpose_steps
+from cnncourse.ops.c4_transpose import transpose_steps
+from cnncourse.ops.twins import transpose_size
 from cnncourse.widgets.conv_explorer import Explorer
 
 INPUT = np.array([[1.0, 2.0], [3.0, 4.0]])  # the lecture's example
@@ -54,7 +55,7 @@ def size_lines(x, W, stride, pad):
     f = np.shape(W)[0]
     lines = []
     for axis, n in zip("HW", np.shape(x)):
-        out = transpose_output_size(int(n), f, stride, pad)
+        out = transpose_size(int(n), f, stride, pad)
         lines.append(f"n_{axis} = (n_{axis}_prev - 1) * s + f - 2p = ({n} - 1) * {stride} + {f} - 2*{pad} = {out}"
                      f"   (full canvas {(n - 1) * stride + f})")
     return lines

@@ -22,6 +22,7 @@ import numpy as np
 
 from cnncourse.data.images import SAMPLE_DESCRIPTIONS, SAMPLE_IMAGES, load_image
 from cnncourse.ops.twins import window_count
+from cnncourse.ops.validate import require_window_fits
 from cnncourse.ops.vectorized import conv_forward_vectorized
 
 _GAUSS_1D = np.array([1.0, 4.0, 6.0, 4.0, 1.0])
@@ -162,6 +163,8 @@ def convolve_image(image, kernel, stride=1, pad=0):
     if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1]:
         raise ValueError(f"kernel must be square (f, f), got shape {kernel.shape}")
     f = kernel.shape[0]
+    require_window_fits(image.shape[0], f, pad, stride, "height")  # the twin only counts, it does not check
+    require_window_fits(image.shape[1], f, pad, stride, "width")
     n_H = window_count(image.shape[0], f, pad, stride)
     n_W = window_count(image.shape[1], f, pad, stride)
     A_prev = image[np.newaxis, :, :, np.newaxis]  # (1, n_H_prev, n_W_prev, 1)

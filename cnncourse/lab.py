@@ -87,7 +87,8 @@ def trust_solutions(repo=REPO, data_dir=None):
 
 
 def lab(args, repo=REPO):
-    """Start JupyterLab for self-study (see the module's docstring); returns its exit status."""
+    """Start JupyterLab for self-study (see the module's docstring); on POSIX this process becomes JupyterLab
+    (exec), elsewhere it waits for it and returns its exit status."""
     import subprocess
 
     cmd, env, notes = lab_command(args, repo=repo)
@@ -98,4 +99,8 @@ def lab(args, repo=REPO):
     except Exception as err:  # noqa: BLE001 - the course still opens; saved widget views show as text
         print(f"cnncourse lab: could not mark solutions/ as trusted ({err}); their widgets show after a re-run",
               file=sys.stderr)
+    if hasattr(os, "execve"):  # become JupyterLab: its PID is this one, so a signal to it stops the server itself
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(cmd[0], cmd, env)
     return subprocess.call(cmd, env=env)

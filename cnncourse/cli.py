@@ -62,10 +62,18 @@ def _doctor(args):
 
 
 def _lab(args):
-    import subprocess
+    from cnncourse.lab import lab
 
-    cmd = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={REPO / 'release'}"] + args.jupyter_args
-    return subprocess.call(cmd)
+    return lab(args.jupyter_args)
+
+
+LAB_EPILOG = """\
+Any other option goes to JupyterLab as it is, with or without a `--` before it, e.g.
+  cnncourse lab --no-browser --port 8899 --ip 127.0.0.1
+  cnncourse lab -- --ServerApp.token=secret --notebook-dir=/path/to/my/copy
+As root (a container) --allow-root is added. TensorFlow's start-up logs are kept out of the notebooks, and
+nbgrader's instructor tools are hidden (they are in `make formgrader`); Validate stays.
+"""
 
 
 def _exchange_options(p):
@@ -132,15 +140,20 @@ def make_parser():
     p = sub.add_parser("doctor", help="check the installation: packages, Jupyter extensions, data, mode")
     p.set_defaults(func=_doctor)
 
-    p = sub.add_parser("lab", help="open JupyterLab on release/")
-    p.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
-    p.set_defaults(func=_lab)
+    p = sub.add_parser("lab", help="open JupyterLab on release/ (other options go to JupyterLab)", allow_abbrev=False,
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=LAB_EPILOG)
+    p.set_defaults(func=_lab, jupyter_args=[])
     return parser
 
 
 def main(argv=None):
     """Entry point of the `cnncourse` console script; returns the exit status."""
-    args = make_parser().parse_args(argv)
+    parser = make_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "lab":
+        args.jupyter_args = extra  # every option that is not cnncourse's own goes to JupyterLab
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError) as err:

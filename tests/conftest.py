@@ -1,9 +1,19 @@
-"""Shared pytest hooks: say which chapters the nbgrader round trip covered, and what the bad-input suite proved."""
+"""Shared pytest hooks: say which chapters the nbgrader round trip covered, what the bad-input suite proved, and
+what the browser tier checked (or why it was skipped)."""
 
 
 def pytest_terminal_summary(terminalreporter):
     import sys
 
+    browser = sys.modules.get("test_browser")
+    if browser is not None:
+        terminalreporter.section("browser tier (Chromium, Playwright)")
+        if browser.SKIP_REASON:
+            terminalreporter.write_line(f"SKIPPED: {browser.SKIP_REASON}")
+        else:
+            for line in browser.REPORT:
+                terminalreporter.write_line(line)
+            terminalreporter.write_line(f"screenshots of every widget: {browser.SCREENS}")
     roundtrip = sys.modules.get("roundtrip")
     if roundtrip is not None and roundtrip.BAD_INPUT:
         terminalreporter.section("grading: bad input")

@@ -202,3 +202,20 @@ def test_widget_model_ids_are_renumbered_the_same_way_on_every_run():
     view_id = first.cells[0].outputs[0].data["application/vnd.jupyter.widget-view+json"]["model_id"]
     assert state[view_id]["model_name"] == "Slider"  # references between models follow the renumbering
     assert state[state[view_id]["state"]["layout"].removeprefix("IPY_MODEL_")]["model_name"] == "Layout"
+
+
+def test_executed_notebooks_keep_the_widget_state_and_stay_reproducible(tmp_path):
+    """solutions/ shows the widgets' last view without a kernel: the build saves their state, with stable ids."""
+    from cnncourse.grading.notebooks import execute_notebook
+
+    src = write(notebook(nbformat.v4.new_code_cell("import ipywidgets\nipywidgets.IntSlider(value=3, description='k')",
+                                                   id="w")), tmp_path / "widget.ipynb")
+    first = execute_notebook(src, tmp_path / "a" / "widget.ipynb", timeout=60)
+    second = execute_notebook(src, tmp_path / "b" / "widget.ipynb", timeout=60)
+    assert first.read_bytes() == second.read_bytes()
+    nb = nbformat.read(str(first), as_version=4)
+    view = nb.cells[0].outputs[0].data["application/vnd.jupyter.widget-view+json"]
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    slider = state[view["model_id"]]
+    assert slider["model_name"] == "IntSliderModel" and slider["state"]["value"] == 3
+    assert view["model_id"] == f"{1:032x}"

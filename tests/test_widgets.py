@@ -313,3 +313,26 @@ def test_pool_explorer_follows_its_controls():
         assert f"({size}, {size}, 3)" in titles and f"({n}, {n}, 3)" in titles and mode in titles, titles
     box.controls["stride"].value = 1  # a single change redraws without update()
     check_formula_line(formula_lines(box)[0], "H", size, 6, None, 1)
+
+
+@pytest.mark.parametrize("make", [lambda: conv_explorer(size=32), lambda: pool_explorer(size=32)],
+                         ids=["conv_explorer", "pool_explorer"])
+def test_the_size_formula_is_written_once_and_the_picture_keeps_its_natural_width(make):
+    """The formula is under the controls, not again as the figure's title; the PNG is not stretched to the page."""
+    box = make()
+    assert formula_lines(box) and "floor" in box.formula.value
+    title = box.figure.get_suptitle()
+    assert title and "floor" not in title and "n_H" not in title, title
+    png = bytes(box.picture.value)
+    width = int.from_bytes(png[16:20], "big")  # the IHDR chunk of the PNG: width, then height
+    assert width == round(box.figure.get_figwidth() * box.figure.dpi)
+    assert box.picture.layout.width == f"{width}px" and box.picture.layout.max_width == "100%"
+
+
+def test_show_png_refuses_bytes_that_are_not_a_png():
+    from ipywidgets import Image
+
+    from cnncourse.widgets.conv_explorer import show_png
+
+    with pytest.raises(ValueError, match="expected PNG bytes"):
+        show_png(Image(), b"GIF89a not a png at all")

@@ -217,7 +217,8 @@ def execute_notebook(src, dest, timeout=300, startup_timeout=120, extra_argument
 
     The kernel is python3 of this interpreter; its working folder is the notebook's folder. No timing metadata
     is recorded and widget ids are renumbered, so that running twice gives the same file where the notebook's
-    own outputs allow. Raises CourseError naming the notebook and cell when a cell fails or times out.
+    own outputs allow. The widgets' state is saved in the notebook's metadata, so JupyterLab (in a trusted
+    notebook), nbviewer and nbconvert's HTML show their last view without a kernel. Raises CourseError naming the notebook and cell when a cell fails or times out.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -231,6 +232,7 @@ def execute_notebook(src, dest, timeout=300, startup_timeout=120, extra_argument
         kernel_name="python3",
         resources={"metadata": {"path": str(src.parent)}},
         record_timing=False,
+        store_widget_state=True,  # saved notebooks show the widgets' last view without a kernel
         extra_arguments=list(extra_arguments),
     )
     try:

@@ -22,6 +22,7 @@ import numpy as np
 
 from cnncourse.data.images import SAMPLE_DESCRIPTIONS, SAMPLE_IMAGES, load_image
 from cnncourse.ops.twins import window_count
+from cnncourse.ops.validate import require_window_fits
 from cnncourse.ops.vectorized import conv_forward_vectorized
 
 _GAUSS_1D = np.array([1.0, 4.0, 6.0, 4.0, 1.0])
@@ -162,6 +163,8 @@ def convolve_image(image, kernel, stride=1, pad=0):
     if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1]:
         raise ValueError(f"kernel must be square (f, f), got shape {kernel.shape}")
     f = kernel.shape[0]
+    require_window_fits(image.shape[0], f, pad, stride, "height")  # the twin only counts, it does not check
+    require_window_fits(image.shape[1], f, pad, stride, "width")
     n_H = window_count(image.shape[0], f, pad, stride)
     n_W = window_count(image.shape[1], f, pad, stride)
     A_prev = image[np.newaxis, :, :, np.newaxis]  # (1, n_H_prev, n_W_prev, 1)
@@ -245,7 +248,8 @@ def conv_figure(image, kernel, result, filter_name=None):
     ax_out.set_title(f"output {output.shape} (n_H, n_W)\nstride s={stride}, drawn at input scale", fontsize=10)
     _label_pixels(ax_out)
 
-    fig.suptitle("   ".join(result["formula"].split("\n")), fontsize=11, family="monospace")
+    # the size formula is written under the controls; the figure's title says what the three panels are
+    fig.suptitle("convolution of the input with the filter (cross-correlation: the filter is not flipped)", fontsize=11)
     return fig
 
 
@@ -258,6 +262,28 @@ def formula_html(formula):
     """The formula lines as an HTML block in monospace."""
     lines = "<br>".join(html.escape(line) for line in formula.split("\n"))
     return f"<div style='font-family: monospace; font-size: 110%; white-space: pre'>{lines}</div>"
+
+
+def png_size(png):
+    """(width, height) in pixels of PNG bytes, read from the IHDR header; ValueError if they are not a PNG."""
+    png = bytes(png)
+    if len(png) < 24 or png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError(f"expected PNG bytes (starting with the PNG signature and an IHDR chunk), got {png[:16]!r}")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def show_png(picture, png):
+    """Show PNG bytes in the ipywidgets Image `picture` at their natural size, shrunk only to fit the notebook.
+
+    An Image in a VBox is otherwise stretched to the full width of the notebook (a 450 px plot became 1,000 px
+    on a 1440-wide window, with only its top visible under the controls). The layout is stored in the widget
+    state, so saved notebooks show the same size.
+    """
+    width, _ = png_size(png)
+    picture.layout.width = f"{width}px"
+    picture.layout.max_width = "100%"
+    picture.layout.height = "auto"
+    picture.value = png
 
 
 def error_html(err):
@@ -336,7 +362,7 @@ class Explorer(widgets.VBox):
         self.formula.value = formula_html(formula)
         png = io.BytesIO()
         fig.savefig(png, format="png", dpi=fig.dpi)
-        self.picture.value = png.getvalue()
+        show_png(self.picture, png.getvalue())
         plt.close(fig)
         self.figure = fig
 

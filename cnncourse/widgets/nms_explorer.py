@@ -204,5 +204,7 @@ def nms_explorer(images, candidates, class_names, truths=None, image_index=0, sc
         return figure, nms_text(steps, scores, labels, class_names)
 
     box = Explorer(CAPTION, controls, draw, [[controls["image"], controls["score"], controls["iou"]]])
+    # one line per kept box: with many, the list scrolls on its own, so the figure stays in a 1440x900 window
+    box.formula.layout = widgets.Layout(max_height="8em", overflow="auto")
     box.update()
     return box

@@ -15,6 +15,7 @@ import numpy as np
 
 from cnncourse.data.images import load_image
 from cnncourse.ops.twins import pool2d, window_count
+from cnncourse.ops.validate import require_choice, require_window_fits
 from cnncourse.widgets.conv_explorer import Explorer, _label_pixels, _show_on_canvas, image_dropdown, size_formula
 
 POOL_CAPTION = (
@@ -46,6 +47,9 @@ def pool_image(image, f=2, stride=2, mode="max"):
     image = np.asarray(image, dtype=np.float64)
     if image.ndim not in (2, 3):
         raise ValueError(f"image must have shape (n_H, n_W) or (n_H, n_W, n_C), got {image.shape}")
+    require_choice(mode, "mode", ("max", "average"))  # the twins count and pool, they do not check
+    require_window_fits(image.shape[0], f, 0, stride, "height")
+    require_window_fits(image.shape[1], f, 0, stride, "width")
     n_H = window_count(image.shape[0], f, 0, stride)
     n_W = window_count(image.shape[1], f, 0, stride)
     A_prev = image.reshape(1, image.shape[0], image.shape[1], -1)  # (1, n_H_prev, n_W_prev, n_C)
@@ -87,7 +91,8 @@ def pool_figure(image, result):
                      fontsize=10)
     _label_pixels(ax_out)
 
-    fig.suptitle("   ".join(result["formula"].split("\n")), fontsize=11, family="monospace")
+    # the size formula is written under the controls, not repeated here
+    fig.suptitle(f"{mode} pooling: each output pixel is the {mode} of one {f}x{f} window", fontsize=11)
     return fig
 
 

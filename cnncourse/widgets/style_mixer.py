@@ -17,6 +17,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from cnncourse.models.c6_vgg import STYLE_LAYERS
+from cnncourse.widgets.conv_explorer import show_png
 
 CAPTION = (
     "<b>Try this.</b> Press <i>Run</i> with the defaults, then raise beta tenfold: the result drifts from the content "
@@ -91,8 +92,8 @@ def mixer_figure(content, style, result):
     import matplotlib.pyplot as plt
 
     settings, history = result["settings"], result["history"]
-    fig = plt.figure(figsize=(9, 5.6), layout="constrained")
-    grid = fig.add_gridspec(2, 3, height_ratios=(1.1, 1))
+    fig = plt.figure(figsize=(9, 4.6), layout="constrained")  # with the sliders, fits a 1440x900 window
+    grid = fig.add_gridspec(2, 3, height_ratios=(1.3, 1))
     for col, (image, title) in enumerate([(content, "content C"), (style, "style S"),
                                           (result["image"], f"generated G after {settings['steps']} steps")]):
         ax = fig.add_subplot(grid[0, col])
@@ -194,7 +195,7 @@ class StyleMixer(widgets.VBox):
         png = io.BytesIO()
         fig.savefig(png, format="png", dpi=fig.dpi)
         plt.close(fig)
-        self.picture.value = png.getvalue()
+        show_png(self.picture, png.getvalue())
         self.figure, self.result = fig, result
         self.message.value = (f"{settings['steps']} steps in {result['seconds']:.1f} s "
                               f"({result['seconds_per_step'] * 1000:.0f} ms per step); style cost fell "

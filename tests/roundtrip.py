@@ -19,6 +19,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from cnncourse.grading.course import REPO, load_course, notebook_environment, run_nbgrader, write_course_config
+from cnncourse.grading.judge import judge_submission
 from cnncourse.grading.notebooks import references as cell_references, sync_references
 from cnncourse.grading.sandbox import Limits
 from cnncourse.grading.worker import sandboxed_kernels
@@ -147,11 +148,17 @@ class RoundTrip:
         autograded.mkdir(exist_ok=True)
         references = sorted({ref for nb in self.source_notebooks().values() for _, _, ref in cell_references(nb)})
         with sandboxed_kernels(self.course, keep=[autograded], hide=[REPO / "source", REPO / "autograder"],
-                               limits=asdict(Limits()), references=references):
+                               limits=asdict(Limits()), references=references) as evidence:
             run = run_nbgrader("autograde", self.course, self.chapter, student="*")
-        self.last_log = run.log
-        if not run.success:
-            raise AssertionError(f"autograde of {self.chapter} failed: {run.reason()}\n{run.log}{run.error}")
+            self.last_log = run.log
+            if not run.success:
+                raise AssertionError(f"autograde of {self.chapter} failed: {run.reason()}\n{run.log}{run.error}")
+            # and as `cnncourse grade` does, every verdict is judged again outside the kernels (grading/judge.py)
+            self.flagged, self.judge_log = {}, ""
+            for student in submissions:
+                flagged, log = judge_submission(self.course, self.chapter, student,
+                                                autograded / student / self.chapter, evidence)
+                self.flagged[student], self.judge_log = flagged, self.judge_log + log
         scores = {}
         with notebook_environment(), self.course.gradebook() as gb:
             for student in submissions:

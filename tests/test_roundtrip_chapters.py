@@ -42,6 +42,7 @@ def test_round_trip(chapter, tmp_path):
         expected[f"mistakes{i}"] = {gid: score for m in group for gid, score in m.expected.items()}
 
     scores = rt.grade(submissions)
+    print(rt.judge_log)  # shown when the test fails: what the judge decided outside the kernels
     assert rt.grade_ids, f"{chapter} has no grade cell"
     problems = []
     for student, changed in expected.items():

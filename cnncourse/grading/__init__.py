@@ -10,6 +10,8 @@
 - `intake`: a folder or zip in the usual layouts -> nbgrader's <student>/<chapter>/ folders; `submissions`: finding
   and validating them; `ledger`: what a run started and finished; `worker`: grading one submission in a process of
   its own; `sandbox`: the kernel a student's notebook runs in; `tripwire`: guards on the reference solutions;
+  `evidence`: what a grading kernel records of its checks; `judge`: each grade cell's verdict reached again outside
+  the kernel, from that record;
   `report`: results, summary and CSVs; `feedback`: the feedback without the hidden tests; `course`: the nbgrader
   course directory, its config, one nbgrader step.
 

@@ -93,7 +93,8 @@ def write_kernelspec(folder, settings, isolate=None):
         settings: dict with "limits" (Limits or dict), "cwd" (working folder; None: the one the kernel is started
             in), "home" (HOME and TMPDIR of the kernel), "keep" (folders bound back after hiding: the runtime,
             working and home folders), "hide" (folders to hide), "env" (extra variables), "references" (dotted
-            names of the reference functions to guard, see tripwire.py).
+            names of the reference functions to guard, see tripwire.py), "evidence" (the folder where the kernel
+            records its checks' calls for the judge, see evidence.py; None: no record).
         isolate: use unshare (None: when `isolation()` says it works).
     Returns the path of kernel.json.
     """
@@ -282,7 +283,8 @@ def _kernel(argv):
         set_limits(settings.get("limits", {}))
         env = clean_environment(settings.get("env"), settings.get("home") or cwd)
         env["_CNNCOURSE_SANDBOX_READY"] = "1"
-        env[SETTINGS_VAR] = json.dumps({key: settings.get(key) for key in ("limits", "isolated", "references")})
+        env[SETTINGS_VAR] = json.dumps({key: settings.get(key)
+                                        for key in ("limits", "isolated", "references", "evidence")})
         os.execve(sys.executable, [sys.executable, "-m", "cnncourse.grading.sandbox", "kernel", *argv], env)
     if settings.get("references"):  # before ipykernel captures the streams: problems go to the grader's log
         from cnncourse.grading.tripwire import install
@@ -293,6 +295,12 @@ def _kernel(argv):
 
     app = IPKernelApp.instance()
     app.initialize(argv)
+    if settings.get("evidence"):  # every check call is recorded, for the judge outside this kernel (judge.py)
+        from cnncourse.grading.evidence import install as record_checks
+
+        from cnncourse.grading.evidence import kernel_folder
+
+        record_checks(kernel_folder(settings["evidence"], os.getcwd()), app.shell)
     if settings.get("limits", {}).get("output"):
         _cap_streams(settings["limits"]["output"])
         # IPython 9 also keeps a copy of every stream write of a cell for its history (InteractiveShell._tee),

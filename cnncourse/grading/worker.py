@@ -30,6 +30,7 @@ import nbformat
 
 from cnncourse.grading.course import load_course, restore, run_nbgrader, shared_db_url
 from cnncourse.grading.feedback import prune_feedback_folder
+from cnncourse.grading.judge import judge_submission
 from cnncourse.grading.sandbox import write_kernelspec
 from cnncourse.grading.tripwire import flagged_functions
 
@@ -44,6 +45,7 @@ def sandboxed_kernels(course, keep, hide, limits=None, references=(), isolate=No
         limits: sandbox.Limits as a dict; references: dotted names of the reference functions to guard.
         isolate: use namespaces (None: when the machine allows it).
     Sets JUPYTER_PATH and JUPYTER_RUNTIME_DIR of this process for the block and restores them afterwards.
+    Yields the folder where the kernels record their checks' calls (removed after the block).
     """
     scratch = Path(tempfile.mkdtemp(prefix="cnng-"))  # short: Unix socket paths are limited to 107 bytes
     saved = {key: os.environ.get(key) for key in ("JUPYTER_PATH", "JUPYTER_RUNTIME_DIR")}
@@ -53,8 +55,10 @@ def sandboxed_kernels(course, keep, hide, limits=None, references=(), isolate=No
         runtime, home, kernels = scratch / "rt", scratch / "home", scratch / "jp"
         for folder in (runtime, home, kernels):
             folder.mkdir()
+        evidence = home / ".cnncourse-evidence"  # the kernels' records of their checks, for the judge (judge.py)
         settings = {"limits": dict(limits or {}), "home": str(home), "keep": [str(runtime), str(home), *map(str, keep)],
-                    "hide": [str(course.root), tempfile.gettempdir(), *map(str, hide)], "references": list(references)}
+                    "hide": [str(course.root), tempfile.gettempdir(), *map(str, hide)], "references": list(references),
+                    "evidence": str(evidence)}
         write_kernelspec(kernels, settings, isolate=isolate)
         os.environ["JUPYTER_PATH"], os.environ["JUPYTER_RUNTIME_DIR"] = str(kernels), str(runtime)
         # Unix sockets between grader and kernel: the kernel's network namespace has no working loopback. nbgrader
@@ -62,7 +66,7 @@ def sandboxed_kernels(course, keep, hide, limits=None, references=(), isolate=No
         # (left to itself, jupyter_client would put the connection file in /tmp, which the kernel cannot see).
         config.transport, config.ip = "ipc", str(runtime / "kernel")
         config.connection_file = str(runtime / "kernel.json")
-        yield
+        yield evidence
     finally:
         restore(os.environ, saved)
         restore(config, saved_config)
@@ -78,13 +82,16 @@ def grade_submission(job):
     autograded = course.path("autograded_directory", job["student"], job["chapter"])
     # the autograded folder is where nbgrader runs the notebook; it exists by the time a kernel starts
     with sandboxed_kernels(course, keep=[autograded], hide=job.get("hide", []), limits=job.get("limits"),
-                           references=job.get("references", []), isolate=job.get("isolate")):
+                           references=job.get("references", []), isolate=job.get("isolate")) as evidence:
         run = run_nbgrader("autograde", course, job["chapter"], student=job["student"], force=job.get("force", False),
                            submitted_directory=job["submitted"])
-    result = {"ok": run.success, "error": "" if run.success else run.reason(), "log": run.log + run.error,
-              "flagged": [], "feedback": False, "feedback_error": ""}
-    if not run.success:
-        return result
+        result = {"ok": run.success, "error": "" if run.success else run.reason(), "log": run.log + run.error,
+                  "flagged": [], "feedback": False, "feedback_error": ""}
+        if not run.success:
+            return result
+        flagged, summary = judge_submission(course, job["chapter"], job["student"], autograded, evidence)
+    result["flagged"] += flagged
+    result["log"] += summary
     for path in sorted(autograded.glob("*.ipynb")):
         try:
             nb = nbformat.read(str(path), as_version=4)

@@ -1,0 +1,358 @@
+"""What a grading kernel records of its checks, so that the verdict can be reached outside the kernel (judge.py).
+
+A check (public_* / hidden_* of cnncourse.checks) runs in the student's kernel, where the student's code can replace
+it, numpy, builtins or anything else. So during grading the sandboxed kernel (sandbox.py) calls `install(folder)`:
+every check, as its module is imported, is wrapped so that each top-level call writes one ENTRY file to `folder`:
+
+- which check ran, in which grade cell (the SHA-256 of the cell's source) and as that cell's how-many-th check call;
+- for each argument: its data (arrays, numbers, strings, tuples, lists, dicts), or, for a function (the student's),
+  the TRANSCRIPT of every call the check made to it: what it returned (encoded the same way) or what it raised.
+
+The judge then runs the grade cell's own source again in the grader's process, where the student's names stand
+for their recorded data and transcripts, and takes that verdict. Nothing in an entry is trusted: a forged entry can
+only claim outputs, and outputs that pass are outputs a correct function computes.
+
+Entry files are .npz archives read with allow_pickle=False: the arrays, plus one JSON manifest (a 0-d unicode array).
+A Keras model is recorded as its configuration (JSON, no weights), and built again by the judge with fresh weights.
+Any other value that is not data (a layer, a symbolic tensor, a model of the notebook's own layer classes) is recorded
+as OPAQUE with its type.
+"""
+
+import functools
+import hashlib
+import importlib.abc
+import importlib.machinery
+import io
+import json
+import os
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+CHECKS_PACKAGE = "cnncourse.checks"
+CHECK_PREFIXES = ("public_", "hidden_")
+ENTRY_SUFFIX = ".npz"
+MAX_ENTRY_BYTES = 256 * 2**20  # larger entries are refused when read: a transcript is a few MB at most
+MAX_DEPTH = 32  # nesting of containers in one value
+KEY_PREFIX = 20  # characters of the cell key that start an entry's file name
+
+
+class Opaque(Exception):
+    """A value that the codec cannot write as plain data (its type is kept for the message)."""
+
+
+def cell_key(source):
+    """The key of a grade cell: SHA-256 of its source text (str), as hex."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+# --- codec: values <-> (JSON tree, arrays) ---------------------------------------------------------------------
+
+def encode(value, arrays, depth=0):
+    """A JSON-able tree for `value`; its arrays are appended to `arrays` (list). Raises Opaque for anything else.
+
+    Handles None, bool, int, float, complex, str, numpy scalars and arrays (not of object dtype), tuples, lists,
+    dicts with str keys, and eager tensors (TensorFlow, JAX: anything with .numpy() or __array__ that is not
+    symbolic), which come back as TensorFlow tensors when TensorFlow made them.
+    """
+    if depth > MAX_DEPTH:
+        raise Opaque("a value nested too deep")
+    if value is None or isinstance(value, (bool, str)):
+        return {"t": "py", "v": value}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"t": "int", "v": str(value)}
+    if isinstance(value, float):
+        return {"t": "float", "v": repr(value)}
+    if isinstance(value, complex):
+        return {"t": "complex", "v": [repr(value.real), repr(value.imag)]}
+    if isinstance(value, (np.ndarray, np.generic)):
+        array = np.asarray(value)
+        if array.dtype.hasobject:
+            raise Opaque("a numpy array of objects")
+        arrays.append(np.array(array, copy=True))
+        return {"t": "ndarray" if isinstance(value, np.ndarray) else "npscalar", "a": len(arrays) - 1}
+    if isinstance(value, (tuple, list)):
+        return {"t": type(value).__name__, "v": [encode(v, arrays, depth + 1) for v in value]}
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise Opaque("a dict whose keys are not all strings")
+        return {"t": "dict", "k": list(value), "v": [encode(v, arrays, depth + 1) for v in value.values()]}
+    module = type(value).__module__ or ""
+    if module.startswith("keras") and hasattr(value, "to_json") and hasattr(value, "layers"):
+        try:  # a model travels as its configuration (no weights): the judge builds it again (judge.py)
+            return {"t": "keras_model", "config": value.to_json()}
+        except Exception as err:  # noqa: BLE001 -- a layer of the notebook's own class, a Lambda, ...
+            raise Opaque(f"a Keras model whose configuration cannot be written ({type(err).__name__})") from None
+    if module.startswith(("tensorflow", "jax", "jaxlib")) and hasattr(value, "numpy") or module.startswith("jax"):
+        try:
+            array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+        except Exception as err:  # noqa: BLE001 -- a symbolic tensor has no value
+            raise Opaque(f"a {type(value).__name__} without a value ({type(err).__name__})") from None
+        arrays.append(array)
+        return {"t": "tensor" if module.startswith("tensorflow") else "ndarray", "a": len(arrays) - 1}
+    raise Opaque(f"a {module}.{type(value).__name__}".lstrip("."))
+
+
+def decode(tree, arrays, depth=0):
+    """The value that `encode` wrote as `tree` (arrays: the list or archive of arrays). Raises ValueError if malformed."""
+    if depth > MAX_DEPTH or not isinstance(tree, dict):
+        raise ValueError("malformed value in the record")
+    kind = tree.get("t")
+    if kind == "py":
+        if not (tree["v"] is None or isinstance(tree["v"], (bool, str))):
+            raise ValueError("malformed plain value in the record")
+        return tree["v"]
+    if kind == "int":
+        return int(tree["v"])
+    if kind == "float":
+        return float(tree["v"])
+    if kind == "complex":
+        return complex(float(tree["v"][0]), float(tree["v"][1]))
+    if kind in ("ndarray", "npscalar", "tensor"):
+        array = np.array(arrays[int(tree["a"])], copy=True)  # a fresh copy: a check may write into what it gets
+        if kind == "npscalar":
+            return array[()]
+        if kind == "tensor":
+            import tensorflow as tf
+
+            return tf.constant(array)
+        return array
+    if kind == "keras_model":
+        return _rebuilt_model(tree.get("config"))
+    if kind in ("tuple", "list"):
+        items = [decode(v, arrays, depth + 1) for v in tree["v"]]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "dict":
+        if len(tree["k"]) != len(tree["v"]) or not all(isinstance(k, str) for k in tree["k"]):
+            raise ValueError("malformed dict in the record")
+        return {k: decode(v, arrays, depth + 1) for k, v in zip(tree["k"], tree["v"])}
+    raise ValueError(f"unknown kind of value in the record: {kind!r}")
+
+
+class Unbuildable(ValueError):
+    """A recorded Keras model configuration that Keras cannot build again (unknown layer class, bad config)."""
+
+
+def _rebuilt_model(config):
+    """The Keras model of a recorded configuration, with fresh weights; Keras's safe mode refuses code in it."""
+    import keras
+
+    if not isinstance(config, str) or len(config) > 2**22:
+        raise ValueError("malformed model configuration in the record")
+    try:
+        return keras.models.model_from_json(config)
+    except Exception as err:  # noqa: BLE001 -- Keras raises many kinds for a config it cannot build
+        raise Unbuildable(f"the recorded model cannot be built again ({type(err).__name__}: {str(err)[:200]})") from None
+
+
+def encode_or_opaque(value, arrays):
+    """encode(value), or {"t": "opaque", "type": ...} when it is not data."""
+    mark = len(arrays)
+    try:
+        return encode(value, arrays)
+    except Opaque as err:
+        del arrays[mark:]
+        return {"t": "opaque", "type": str(err)}
+
+
+def write_entry(path, manifest, arrays):
+    """Write one entry (manifest: JSON-able dict; arrays: list of numpy arrays) to `path` atomically."""
+    buffer = io.BytesIO()
+    np.savez(buffer, manifest=np.array(json.dumps(manifest)), **{f"a{i}": a for i, a in enumerate(arrays)})
+    tmp = Path(str(path) + ".part")
+    tmp.write_bytes(buffer.getvalue())
+    os.replace(tmp, path)
+
+
+def read_entry(path):
+    """(manifest dict, arrays list) of an entry file. Raises ValueError for anything that is not a well-formed entry."""
+    path = Path(path)
+    if path.stat().st_size > MAX_ENTRY_BYTES:
+        raise ValueError(f"{path.name}: larger than {MAX_ENTRY_BYTES} bytes")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            manifest = json.loads(str(archive["manifest"][()]))
+            arrays = [archive[f"a{i}"] for i in range(len(archive.files) - 1)]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        raise ValueError(f"{path.name}: not a readable record ({type(err).__name__}: {err})") from None
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path.name}: the manifest is not an object")
+    return manifest, arrays
+
+
+# --- the kernel's side: record every top-level check call ---------------------------------------------------------
+
+class _Recorder:
+    """Per-kernel state: the folder, the grade cell being run, the count of check calls in it, the nesting depth."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.cell, self.calls, self.depth = cell_key(""), 0, 0
+
+    def start_cell(self, source):
+        self.cell, self.calls = cell_key(source), 0
+
+
+class RecordingFunction:
+    """Stands for a function handed to a check: calls it and adds each outcome to the entry's transcript."""
+
+    def __init__(self, function, transcript):
+        self.__wrapped__ = function
+        self._transcript = transcript
+        functools.update_wrapper(self, function, updated=())
+
+    def __call__(self, *args, **kwargs):
+        before = {key: _fingerprint(value) for key, value in _arguments(args, kwargs)}
+        try:
+            result = self.__wrapped__(*args, **kwargs)
+        except BaseException as err:
+            self._transcript.append({"raised": [c.__name__ for c in type(err).__mro__], "message": str(err)[:2000],
+                                     "effects": self._effects(args, kwargs, before)})
+            raise
+        self._transcript.append({"returned": encode_or_opaque(result, self._transcript.arrays),
+                                 "effects": self._effects(args, kwargs, before)})
+        return result
+
+    def _effects(self, args, kwargs, before):
+        """{argument: its new value} for the arrays and variables the call changed in place."""
+        arrays, effects = self._transcript.arrays, {}
+        for key, value in _arguments(args, kwargs):
+            if before.get(key) is not None and _fingerprint(value) != before[key]:
+                arrays.append(np.array(_contents(value), copy=True))
+                effects[key] = len(arrays) - 1
+        return effects
+
+    def __getattr__(self, name):
+        return getattr(self.__wrapped__, name)
+
+
+def _arguments(args, kwargs):
+    """(key, value) of a call's arguments: "0", "1", ... for positional ones, the name for keyword ones."""
+    return [(str(i), v) for i, v in enumerate(args)] + list(kwargs.items())
+
+
+def _contents(value):
+    """The array an argument holds, when a call can change it in place (a numpy array, a Keras or TF variable)."""
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "assign") and hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    return None
+
+
+def _fingerprint(value):
+    """A digest of an argument's contents, or None for one a call cannot change in place."""
+    contents = _contents(value)
+    if contents is None or contents.dtype.hasobject:
+        return None
+    return hashlib.sha1(np.ascontiguousarray(contents).tobytes()).hexdigest() + str(contents.shape) + str(contents.dtype)
+
+
+class _Transcript(list):
+    """The calls of one function argument, plus the entry's shared list of arrays."""
+
+    def __init__(self, arrays):
+        super().__init__()
+        self.arrays = arrays
+
+
+def _record_argument(value, arrays):
+    """(spec, stand-in) of one argument of a check: data is encoded, a function gets a RecordingFunction."""
+    if getattr(value, "__cnncourse_reference__", None):  # the tripwire's guarded reference: left as it is
+        return {"kind": "reference"}, value
+    if callable(value) and not isinstance(value, (np.ndarray, np.generic)):
+        transcript = _Transcript(arrays)
+        return {"kind": "function", "name": str(getattr(value, "__name__", ""))[:200], "calls": transcript}, \
+            RecordingFunction(value, transcript)
+    return {"kind": "data", "value": encode_or_opaque(value, arrays)}, value
+
+
+def _recording(check, recorder):
+    """Wrap one check so that a top-level call writes its entry."""
+    name = f"{check.__module__}.{check.__name__}"
+
+    @functools.wraps(check)
+    def recorded(*args, **kwargs):
+        if recorder.depth:  # a check called by another check is part of the outer one's record
+            return check(*args, **kwargs)
+        arrays, specs, call_args, call_kwargs = [], {}, [], {}
+        for i, value in enumerate(args):
+            specs[str(i)], stand_in = _record_argument(value, arrays)
+            call_args.append(stand_in)
+        for key, value in kwargs.items():
+            specs[key], call_kwargs[key] = _record_argument(value, arrays)
+        index = recorder.calls
+        recorder.calls += 1
+        recorder.depth += 1
+        verdict = "failed"
+        try:
+            result = check(*call_args, **call_kwargs)
+            verdict = "passed"
+            return result
+        finally:
+            recorder.depth -= 1
+            manifest = {"check": name, "cell": recorder.cell, "index": index, "args": specs, "verdict": verdict}
+            write_entry(recorder.folder / f"{recorder.cell[:KEY_PREFIX]}-{index:04d}-{os.getpid()}{ENTRY_SUFFIX}",
+                        manifest, arrays)
+
+    recorded.__cnncourse_recorded__ = name
+    return recorded
+
+
+def instrument(module, recorder):
+    """Wrap the checks defined in `module` (a cnncourse.checks module) in place."""
+    for attribute, value in list(vars(module).items()):
+        if (attribute.startswith(CHECK_PREFIXES) and callable(value) and getattr(value, "__module__", None) ==
+                module.__name__ and not hasattr(value, "__cnncourse_recorded__")):
+            setattr(module, attribute, _recording(value, recorder))
+
+
+class _InstrumentingFinder(importlib.abc.MetaPathFinder):
+    """Finds cnncourse.checks.* as usual, and instruments each module once it has run."""
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+
+    def find_spec(self, name, path, target=None):
+        if not name.startswith(CHECKS_PACKAGE + "."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        loader, recorder = spec.loader, self.recorder
+        run_module = loader.exec_module
+
+        def exec_module(module):
+            run_module(module)
+            instrument(module, recorder)
+
+        loader.exec_module = exec_module
+        return spec
+
+
+def kernel_folder(root, working_folder):
+    """Where a kernel started in `working_folder` (the notebook's folder) records: a sub-folder of `root`.
+
+    One autograde run may grade many submissions, each in its own folder; their records must not mix.
+    """
+    return Path(root) / hashlib.sha256(os.path.realpath(working_folder).encode()).hexdigest()[:24]
+
+
+def install(folder, shell=None):
+    """Record every check call of this process to `folder` (made if missing); returns the recorder.
+
+    shell: the IPython shell, whose pre_run_cell event tells which cell runs (without one, every call counts as
+    made by one unnamed cell). Modules of cnncourse.checks imported already are instrumented now; later ones as
+    they are imported.
+    """
+    recorder = _Recorder(folder)
+    for name, module in list(sys.modules.items()):
+        if name.startswith(CHECKS_PACKAGE + ".") and module is not None:
+            instrument(module, recorder)
+    sys.meta_path.insert(0, _InstrumentingFinder(recorder))
+    if shell is not None:
+        shell.events.register("pre_run_cell", lambda info: recorder.start_cell(info.raw_cell or ""))
+    return recorder

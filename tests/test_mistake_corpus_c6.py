@@ -479,3 +479,20 @@ def test_reference_helpers_does_nothing_for_a_function_without_globals():
     with reference_helpers(replay, gram_matrix=c6_costs.gram_matrix):
         assert replay() == 0.0
     assert not hasattr(replay, "__globals__")
+
+
+def test_the_swapped_in_references_do_not_trip_the_guard_on_reference_calls(monkeypatch):
+    """As in a graded kernel: the references guarded (tripwire), the notebook's functions compiled as ipykernel
+    cells. Swapping a guarded helper into an honest caller is not reuse; passing the reference off still is."""
+    from cnncourse.grading import tripwire
+
+    for name in ("gram_matrix", "layer_style_cost"):
+        monkeypatch.setattr(c6_costs, name, tripwire._wrap(getattr(c6_costs, name), f"cnncourse.ops.c6_costs.{name}"))
+    namespace = {"ops": ops, "np": np, "require_same_activations": c6_costs.require_same_activations}
+    for fn in (c6_costs.gram_matrix, c6_costs.layer_style_cost, c6_costs.style_cost):
+        source = inspect.getsource(inspect.unwrap(fn))
+        exec(compile(source, "/tmp/ipykernel_1/cell.py", "exec"), namespace)  # noqa: S102
+    checks.hidden_layer_style_cost(namespace["layer_style_cost"])
+    checks.hidden_style_cost(namespace["style_cost"])
+    with pytest.raises(tripwire.ReferenceCallError):
+        checks.hidden_layer_style_cost(c6_costs.layer_style_cost)

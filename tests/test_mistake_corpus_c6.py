@@ -496,3 +496,28 @@ def test_the_swapped_in_references_do_not_trip_the_guard_on_reference_calls(monk
     checks.hidden_style_cost(namespace["style_cost"])
     with pytest.raises(tripwire.ReferenceCallError):
         checks.hidden_layer_style_cost(c6_costs.layer_style_cost)
+
+
+@pytest.mark.parametrize("caller, broken, blamed", [
+    ("layer_style_cost", {"gram_matrix": gram_AtA}, "mistake is in your gram_matrix"),
+    ("style_cost", {"gram_matrix": gram_over_positions}, "mistake is in your gram_matrix"),
+    ("style_cost", {"layer_style_cost": style_factor_not_squared}, "mistake is in your layer_style_cost"),
+], ids=["layer_style_cost-gram_AtA", "style_cost-gram_over_positions", "style_cost-layer_factor_not_squared"])
+def test_a_public_failure_caused_by_a_helper_says_where_the_mistake_starts(caller, broken, blamed):
+    message = _fails(getattr(checks, f"public_{caller}"), _notebook(**broken)[caller])
+    assert blamed in message and "expected" in message, message
+
+
+def test_a_public_failure_of_the_callers_own_mistake_blames_no_helper():
+    assert "mistake is in your" not in _fails(checks.public_layer_style_cost, style_reshape_without_transpose)
+    assert "mistake is in your" not in _fails(checks.public_style_cost, weights_reversed)
+
+
+def test_without_a_reference_to_compare_with_the_public_failure_stays_as_it_was(monkeypatch):
+    def stub(A):  # the student edition's gram_matrix: its answer left out
+        raise NotImplementedError("cnncourse.ops.c6_costs.gram_matrix is an exercise")
+
+    caller = _notebook(gram_matrix=gram_AtA)["layer_style_cost"]
+    monkeypatch.setattr(c6_costs, "gram_matrix", stub)
+    message = _fails(checks.public_layer_style_cost, caller)
+    assert "expected" in message and "mistake is in your" not in message and "NotImplementedError" not in message

@@ -76,6 +76,30 @@ def oracle_layer_style_cost(a_S, a_G):
     return float(np.sum(diff ** 2) / (2 * n_H * n_W * n_C) ** 2)
 
 
+def _blame_helpers(check, fn, what, helpers):
+    """Run check(fn) on the student's own chain. When it fails, run it again with the course's version of each
+    graded helper in `helpers` (names in cnncourse.ops.c6_costs, the innermost first) swapped in, one at a time: if
+    `fn` passes then, the failure says in which helper the mistake starts. Otherwise (or when the references are
+    stubs, in the student edition) the first failure is raised as it was."""
+    from cnncourse.checks.core import CheckFailed
+    from cnncourse.checks.swap import reference_helpers
+
+    try:
+        check(fn)
+    except CheckFailed as err:
+        for name in helpers:
+            try:
+                from cnncourse.ops import c6_costs
+
+                with reference_helpers(fn, **{name: getattr(c6_costs, name)}):
+                    check(fn)
+            except Exception:  # noqa: BLE001 - still wrong, or no reference to compare with
+                continue
+            raise CheckFailed(f"{err}\n  With the course's {name} in place of yours, your {what} passes this check: "
+                              f"the mistake is in your {name}; fix it first (its own check says what is wrong)") from None
+        raise
+
+
 def _content_cost_mistakes(a_C, a_G):
     _, n_H, n_W, n_C = a_C.shape
     d = a_C.astype(np.float64) - a_G
@@ -196,6 +220,10 @@ def public_layer_style_cost(layer_style_cost):
     transpose, the Gram matrix of positions, the activations compared without Gram matrices (second case). The
     public checks run your own gram_matrix: if its check failed, fix it first.
     """
+    _blame_helpers(_public_layer_style_cost, layer_style_cost, "layer_style_cost", ["gram_matrix"])
+
+
+def _public_layer_style_cost(layer_style_cost):
     a_S = np.array([[[[1.0, 0.0], [0.0, 1.0]]]], np.float32)
     case = "a_S with channels (1, 0) and (0, 1) at two positions, a_G = 0"
     expect_close(_scalar(layer_style_cost(a_S, np.zeros_like(a_S)), "layer_style_cost", case), 0.03125,
@@ -256,6 +284,10 @@ def public_style_cost(style_cost):
     out (first case); the sum divided by the sum of the lambdas (second case). The public checks run your own
     layer_style_cost and gram_matrix: if their checks failed, fix those first.
     """
+    _blame_helpers(_public_style_cost, style_cost, "style_cost", ["gram_matrix", "layer_style_cost"])
+
+
+def _public_style_cost(style_cost):
     _check_style_cost(style_cost, [(4, 4, 3), (2, 2, 6)], [0.25, 0.75], seed=63)
     _check_style_cost(style_cost, [(3, 5, 2)], [2.0], seed=64)
 

@@ -63,6 +63,11 @@ def encoder_valid_padding(image_size=64, embedding_dim=128):
         layers.Conv2D(f, 3, use_bias=False)(x)))), None, image_size, embedding_dim)
 
 
+def encoder_relu_before_norm(image_size=64, embedding_dim=128):  # Conv2D(activation="relu"), then BN
+    return _encoder(lambda x, s, f: layers.MaxPooling2D(2)(layers.BatchNormalization(momentum=0.9)(
+        layers.Conv2D(f, 3, padding="same", use_bias=False, activation="relu")(x))), None, image_size, embedding_dim)
+
+
 def encoder_sequential(image_size=64, embedding_dim=128):  # Sequential, fused activation after BN as a layer
     model = keras.Sequential([keras.Input((image_size, image_size, 3))], name="encoder")
     for filters in (16, 32, 64, 128):
@@ -340,6 +345,10 @@ def pair_lambda_abs(encoder):
     return _pair(encoder, lambda f_a, f_b: layers.Lambda(lambda t: ops.abs(t[0] - t[1]))([f_a, f_b]))
 
 
+def pair_ops_on_keras_tensors(encoder):  # Keras 3: ops straight on the symbolic tensors
+    return _pair(encoder, lambda f_a, f_b: ops.abs(ops.subtract(f_a, f_b)))
+
+
 def pair_abs_of_swapped_subtract(encoder):
     return _pair(encoder, lambda f_a, f_b: layers.Lambda(ops.abs)(layers.Subtract()([f_b, f_a])))
 
@@ -350,7 +359,8 @@ CHECKS = {"face_encoder": face_checks, "triplet_loss": face_checks, "semi_hard_t
 # name -> [(mistake, public check must fail too)]
 MISTAKES = {
     "face_encoder": [(encoder_softmax, True), (encoder_without_normalisation, True), (encoder_fixed_size, False),
-                     (encoder_without_relu, True), (encoder_pool_before_norm, True), (encoder_valid_padding, True)],
+                     (encoder_without_relu, True), (encoder_pool_before_norm, True), (encoder_valid_padding, True),
+                     (encoder_relu_before_norm, True)],
     "triplet_loss": [(loss_without_hinge, True), (loss_sum, True), (loss_not_squared, True),
                      (loss_hinge_after_mean, True), (loss_without_alpha, True), (loss_mean_over_features, True),
                      (loss_no_axis, True)],
@@ -370,7 +380,7 @@ ALTERNATIVES = {
     "semi_hard_triplets": [mine_vectorised, mine_loops],
     "verify": [verify_math, verify_numpy_bool],
     "who_is_it": [who_vectorised, who_sorted],
-    "pair_classifier": [pair_lambda_abs, pair_abs_of_swapped_subtract],
+    "pair_classifier": [pair_lambda_abs, pair_abs_of_swapped_subtract, pair_ops_on_keras_tensors],
 }
 _MISTAKE_CASES = [(name, fn, public) for name, cases in MISTAKES.items() for fn, public in cases]
 _ALTERNATIVE_CASES = [(name, fn) for name, cases in ALTERNATIVES.items() for fn in cases]

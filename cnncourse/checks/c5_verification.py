@@ -81,18 +81,20 @@ def _random_database(rng, n_people, d):
     return {f"person_{k}": vectors[k].astype(np.float32) for k in range(n_people)}
 
 
-# Hidden boundary cases: float32 entries at exact distances from ENCODING_2 (squared 0.390625 and 1.0).
-ENCODING_2 = np.array([0.25, 0.0, 0.0, 0.5])
-DATABASE_2 = {"erin": np.array([0.25, 0.375, 0.5, 0.5], np.float32), "frank": np.array([0.25, 0.0, 0.0, -0.5], np.float32),
-              "grace": np.array([-0.75, 0.0, 0.0, 0.5], np.float32)}  # distances 0.625, 1.0, 1.0
+def _boundary_database():
+    """(encoding, database) for the hidden boundary cases: float32 entries at exact distances 0.625 (erin) and 1.0
+    (frank, grace) from the encoding."""
+    database = {"erin": [0.25, 0.375, 0.5, 0.5], "frank": [0.25, 0.0, 0.0, -0.5], "grace": [-0.75, 0.0, 0.0, 0.5]}
+    return np.array([0.25, 0.0, 0.0, 0.5]), {name: np.array(v, np.float32) for name, v in database.items()}
 
 
 def hidden_verify(verify):
     """Random unit encodings of several sizes, float32 entries, thresholds on both sides of the distance; a float32
     entry at exactly the threshold (no match), a name not in the database."""
-    _check_verify(verify, ENCODING_2, "erin", DATABASE_2, 0.625, 0.625, "claims to be erin, distance == threshold")
-    _check_verify(verify, ENCODING_2, "frank", DATABASE_2, 1.0, 1.0, "claims to be frank, distance == threshold == 1")
-    expect_raises(lambda: verify(ENCODING_2, "heidi", DATABASE_2, 0.7), ValueError,
+    encoding, database = _boundary_database()
+    _check_verify(verify, encoding, "erin", database, 0.625, 0.625, "claims to be erin, distance == threshold")
+    _check_verify(verify, encoding, "frank", database, 1.0, 1.0, "claims to be frank, distance == threshold == 1")
+    expect_raises(lambda: verify(encoding, "heidi", database, 0.7), ValueError,
                   "verify with a name not in the database", "heidi is not in the database",
                   hint="check `identity in database` first and raise ValueError naming it")
     rng = np.random.default_rng(5)
@@ -110,9 +112,10 @@ def hidden_verify(verify):
 def hidden_who_is_it(who_is_it):
     """Random databases of 1 to 40 people against a loop; thresholds that accept and reject; the closest entry at
     exactly the threshold (nobody), a database of one."""
-    _check_who(who_is_it, ENCODING_2, DATABASE_2, 0.625, "erin, frank, grace: erin closest at exactly 0.625 = threshold")
-    _check_who(who_is_it, ENCODING_2, DATABASE_2, 0.6251, "erin, frank, grace: erin at 0.625 < 0.6251")
-    _check_who(who_is_it, ENCODING_2, {"frank": DATABASE_2["frank"]}, 1.0, "only frank, at exactly 1.0 = threshold")
+    encoding, database = _boundary_database()
+    _check_who(who_is_it, encoding, database, 0.625, "erin, frank, grace: erin closest at exactly 0.625 = threshold")
+    _check_who(who_is_it, encoding, database, 0.6251, "erin, frank, grace: erin at 0.625 < 0.6251")
+    _check_who(who_is_it, encoding, {"frank": database["frank"]}, 1.0, "only frank, at exactly 1.0 = threshold")
     rng = np.random.default_rng(6)
     for trial in range(25):
         d = int(rng.integers(2, 129))

@@ -167,7 +167,11 @@ LOSS_HINT = "per example max(||a - p||^2 - ||a - n||^2 + alpha, 0) with SQUARED 
 
 def public_triplet_loss(triplet_loss):
     """Hand-worked: a = (0, 0), p = (1, 0), n = (0, 2): 1 - 4 + 0.2 < 0, loss 0; with p and n swapped 4 - 1 + 0.2 =
-    3.2; the batch of both: (0 + 3.2) / 2 = 1.6."""
+    3.2; the batch of both: (0 + 3.2) / 2 = 1.6.
+
+    Separates: the max(., 0) missing or taken after the mean, the sum over the batch instead of the mean, distances
+    not squared (2 - 1 + 0.2), alpha left out, squared differences averaged over the features, distances summed over
+    the whole batch (the batch's two triplets cancel)."""
     a, p, n = np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]]), np.array([[0.0, 2.0]])
     expect_close(_as_number(triplet_loss(a, n, p, 0.2), "one triplet, positive far"), 3.2, "triplet_loss",
                  "a=(0,0), p=(0,2), n=(1,0), alpha 0.2", rtol=1e-5, hint=LOSS_HINT)

@@ -36,7 +36,10 @@ def _check_verify(fn, encoding, identity, database, threshold, want_distance, ca
 
 
 def public_verify(verify):
-    """The hand-worked database: a match, a distance exactly at the threshold (no match), a stranger, unknown name."""
+    """The hand-worked database: a match, a distance exactly at the threshold (no match), a stranger, unknown name.
+
+    Separates: the squared distance (0.625 squared is not 0.625), <= instead of <, the answer inverted, the
+    distance to the closest person instead of the claimed one, no error for an unknown name."""
     _check_verify(verify, ENCODING, "bob", DATABASE, 0.7, 0.625, "claims to be bob, distance 0.625, threshold 0.7")
     _check_verify(verify, ENCODING, "alice", DATABASE, 0.7, 0.0, "claims to be alice, identical encoding")
     _check_verify(verify, ENCODING, "carol", DATABASE, 0.75, 0.75, "claims to be carol, distance == threshold == 0.75")
@@ -66,7 +69,10 @@ def _check_who(fn, encoding, database, threshold, case):
 
 
 def public_who_is_it(who_is_it):
-    """The hand-worked database: found, found among others, nobody close enough, exactly at the threshold, empty."""
+    """The hand-worked database: found, found among others, nobody close enough, exactly at the threshold, empty.
+
+    Separates: no None when nobody is close enough, <= instead of <, the farthest person instead of the closest,
+    squared distances, the name of the last entry instead of the closest one."""
     _check_who(who_is_it, ENCODING, DATABASE, 0.7, "alice is in the database (distance 0)")
     others = {k: v for k, v in DATABASE.items() if k != "alice"}
     _check_who(who_is_it, ENCODING, others, 0.7, "bob, carol, dave: bob is closest at 0.625 < 0.7")
@@ -182,7 +188,11 @@ def _check_pair(fn, image_shape, d, batch, seed):
 
 
 def public_pair_classifier(pair_classifier):
-    """A tiny encoder of 8x8 images to 4 numbers: shared weights, |f(a) - f(b)|, one sigmoid unit."""
+    """A tiny encoder of 8x8 images to 4 numbers: shared weights, |f(a) - f(b)|, one sigmoid unit.
+
+    Separates: two encoders instead of one shared (parameter count), f(a) - f(b) without abs (swapping the images
+    changes the output), squared differences or the product f(a) * f(b) (outputs under known weights), a ReLU
+    head instead of the sigmoid (outputs outside (0, 1))."""
     _check_pair(pair_classifier, (8, 8, 3), 4, 5, seed=0)
 
 

@@ -399,7 +399,12 @@ def _check_step(optimisation_step, shape, optimizer_name, learning_rate, seed):
 
 
 def public_optimisation_step(optimisation_step):
-    """One SGD step on a cost whose gradient is known, image (1, 4, 4, 3): moved, then clipped to [0, 1]."""
+    """One SGD step on a cost whose gradient is known, image (1, 4, 4, 3): moved, then clipped to [0, 1].
+
+    Separates: no clipping or clipping before the step (targets lie outside [0, 1]), the costs of the image after
+    the step, a step up the gradient, the gradient of J_content or J_style instead of J (they are J / 2 and 2 J
+    here), the optimizer left unused (its learning rate is 0.4).
+    """
     _check_step(optimisation_step, (1, 4, 4, 3), "SGD", 0.4, seed=68)
 
 

@@ -360,7 +360,8 @@ _ALTERNATIVE_CASES = [(name, fn) for name, cases in ALTERNATIVES.items() for fn 
 
 def _fails(check, fn):
     """How check(fn) failed, or None when it passed. A mistake may also crash in its own code (A A for a non-square
-    A): the grade cell fails with the student's own traceback, which is fair; a CheckFailed must say what was expected."""
+    A): the grade cell fails with the student's own traceback, which is fair. A CheckFailed must say what was
+    expected."""
     try:
         check(fn)
     except CheckFailed as err:

@@ -96,7 +96,8 @@ def _blame_helpers(check, fn, what, helpers):
             except Exception:  # noqa: BLE001 - still wrong, or no reference to compare with
                 continue
             raise CheckFailed(f"{err}\n  With the course's {name} in place of yours, your {what} passes this check: "
-                              f"the mistake is in your {name}; fix it first (its own check says what is wrong)") from None
+                              f"the mistake is in your {name}; fix it first (its own check says what is wrong)"
+                              ) from None
         raise
 
 
@@ -309,7 +310,8 @@ def _total_cost_mistakes(j_c, j_s, alpha, beta):
     return [(beta * j_c + alpha * j_s, "alpha and beta were swapped"),
             (alpha * (j_c + j_s), "alpha weighs both costs"), (beta * (j_c + j_s), "beta weighs both costs"),
             (j_c + j_s, "alpha and beta were left out"),
-            ((alpha * j_c + beta * j_s) / (alpha + beta) if alpha + beta else 0.0, "the sum was divided by alpha + beta"),
+            ((alpha * j_c + beta * j_s) / (alpha + beta) if alpha + beta else 0.0,
+             "the sum was divided by alpha + beta"),
             (40 * j_c + 10 * j_s, "the defaults were swapped: alpha = 10, beta = 40")]
 
 
@@ -326,25 +328,24 @@ def public_total_cost(total_cost):
 
 
 def hidden_total_cost(total_cost):
-    """Tensors in, random weights, alpha or beta zero."""
+    """Tensors in, random weights, alpha or beta zero, then the default alpha and beta."""
     import keras
 
     rng = np.random.default_rng(67)
-    for alpha, beta in [(0.0, 1.0), (1.0, 0.0), (rng.uniform(0, 100), rng.uniform(0, 1))]:
-        j_c, j_s = rng.uniform(0, 10, size=2)
-        case = f"J_content {j_c:.4g}, J_style {j_s:.4g}, alpha {alpha:.4g}, beta {beta:.4g}"
-        got = total_cost(keras.ops.convert_to_tensor(np.float32(j_c)), keras.ops.convert_to_tensor(np.float32(j_s)),
-                         alpha=alpha, beta=beta)
-        got, want = _scalar(got, "total_cost", case), alpha * float(np.float32(j_c)) + beta * float(np.float32(j_s))
-        expect_close(got, want, "total_cost", case, rtol=1e-5, hint=_likely(
-            got, want, _total_cost_mistakes(float(np.float32(j_c)), float(np.float32(j_s)), alpha, beta),
-            "alpha * J_content + beta * J_style"))
-    j_c, j_s = (float(np.float32(x)) for x in rng.uniform(0, 10, size=2))
-    case = f"J_content {j_c:.4g}, J_style {j_s:.4g}, the default alpha and beta"
-    got = _scalar(total_cost(keras.ops.convert_to_tensor(np.float32(j_c)), keras.ops.convert_to_tensor(np.float32(j_s))),
-                  "total_cost", case)
-    expect_close(got, 10 * j_c + 40 * j_s, "total_cost", case, rtol=1e-5, hint=_likely(
-        got, 10 * j_c + 40 * j_s, _total_cost_mistakes(j_c, j_s, 10, 40), "the defaults are alpha = 10, beta = 40"))
+    for alpha, beta in [(0.0, 1.0), (1.0, 0.0), (rng.uniform(0, 100), rng.uniform(0, 1)), (None, None)]:
+        j_c, j_s = (float(np.float32(x)) for x in rng.uniform(0, 10, size=2))
+        J_content, J_style = (keras.ops.convert_to_tensor(np.float32(x)) for x in (j_c, j_s))
+        if alpha is None:  # the defaults
+            alpha, beta, default = 10, 40, "the defaults are alpha = 10, beta = 40"
+            case = f"J_content {j_c:.4g}, J_style {j_s:.4g}, the default alpha and beta"
+            got = total_cost(J_content, J_style)
+        else:
+            default = "alpha * J_content + beta * J_style"
+            case = f"J_content {j_c:.4g}, J_style {j_s:.4g}, alpha {alpha:.4g}, beta {beta:.4g}"
+            got = total_cost(J_content, J_style, alpha=alpha, beta=beta)
+        got, want = _scalar(got, "total_cost", case), alpha * j_c + beta * j_s
+        expect_close(got, want, "total_cost", case, rtol=1e-5,
+                     hint=_likely(got, want, _total_cost_mistakes(j_c, j_s, alpha, beta), default))
 
 
 def _quadratic_problem(rng, shape):

@@ -143,7 +143,9 @@ MISTAKES += [
 # Chapter 6: one notebook, so each mistake is its own submission
 _C6 = ("c6_style_transfer", "c6_1_neural_style_transfer")
 MISTAKES += [
-    # unrolled straight to (n_C, n_H * n_W): right shape, channels and positions mixed. style_cost calls it.
+    # unrolled straight to (n_C, n_H * n_W): right shape, channels and positions mixed. style_cost calls it: its
+    # hidden test runs with the course's layer_style_cost (checks/swap.py) and passes, but its public check, in the
+    # same grade cell, runs the student's own chain and fails, so style_cost_tests still scores 0.
     Mistake(*_C6, "layer_style_cost",
             old="S = ops.transpose(ops.reshape(a_S, (n_H * n_W, n_C)))\n    G = ops.transpose(ops.reshape(a_G, (n_H * n_W, n_C)))",
             new="S = ops.reshape(a_S, (n_C, n_H * n_W))\n    G = ops.reshape(a_G, (n_C, n_H * n_W))",

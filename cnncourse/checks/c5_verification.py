@@ -36,7 +36,10 @@ def _check_verify(fn, encoding, identity, database, threshold, want_distance, ca
 
 
 def public_verify(verify):
-    """The hand-worked database: a match, a distance exactly at the threshold (no match), a stranger, unknown name."""
+    """The hand-worked database: a match, a distance exactly at the threshold (no match), a stranger, unknown name.
+
+    Separates: the squared distance (0.625 squared is not 0.625), <= instead of <, the answer inverted, the
+    distance to the closest person instead of the claimed one, no error for an unknown name."""
     _check_verify(verify, ENCODING, "bob", DATABASE, 0.7, 0.625, "claims to be bob, distance 0.625, threshold 0.7")
     _check_verify(verify, ENCODING, "alice", DATABASE, 0.7, 0.0, "claims to be alice, identical encoding")
     _check_verify(verify, ENCODING, "carol", DATABASE, 0.75, 0.75, "claims to be carol, distance == threshold == 0.75")
@@ -66,7 +69,10 @@ def _check_who(fn, encoding, database, threshold, case):
 
 
 def public_who_is_it(who_is_it):
-    """The hand-worked database: found, found among others, nobody close enough, exactly at the threshold, empty."""
+    """The hand-worked database: found, found among others, nobody close enough, exactly at the threshold, empty.
+
+    Separates: no None when nobody is close enough, <= instead of <, the farthest person instead of the closest,
+    squared distances, the name of the last entry instead of the closest one."""
     _check_who(who_is_it, ENCODING, DATABASE, 0.7, "alice is in the database (distance 0)")
     others = {k: v for k, v in DATABASE.items() if k != "alice"}
     _check_who(who_is_it, ENCODING, others, 0.7, "bob, carol, dave: bob is closest at 0.625 < 0.7")
@@ -81,8 +87,22 @@ def _random_database(rng, n_people, d):
     return {f"person_{k}": vectors[k].astype(np.float32) for k in range(n_people)}
 
 
+def _boundary_database():
+    """(encoding, database) for the hidden boundary cases: float32 entries at exact distances 0.625 (erin) and 1.0
+    (frank, grace) from the encoding."""
+    database = {"erin": [0.25, 0.375, 0.5, 0.5], "frank": [0.25, 0.0, 0.0, -0.5], "grace": [-0.75, 0.0, 0.0, 0.5]}
+    return np.array([0.25, 0.0, 0.0, 0.5]), {name: np.array(v, np.float32) for name, v in database.items()}
+
+
 def hidden_verify(verify):
-    """Random unit encodings of several sizes, float32 entries, thresholds on both sides of the distance."""
+    """Random unit encodings of several sizes, float32 entries, thresholds on both sides of the distance; a float32
+    entry at exactly the threshold (no match), a name not in the database."""
+    encoding, database = _boundary_database()
+    _check_verify(verify, encoding, "erin", database, 0.625, 0.625, "claims to be erin, distance == threshold")
+    _check_verify(verify, encoding, "frank", database, 1.0, 1.0, "claims to be frank, distance == threshold == 1")
+    expect_raises(lambda: verify(encoding, "heidi", database, 0.7), ValueError,
+                  "verify with a name not in the database", "heidi is not in the database",
+                  hint="check `identity in database` first and raise ValueError naming it")
     rng = np.random.default_rng(5)
     for trial in range(20):
         d = int(rng.integers(2, 129))
@@ -96,7 +116,12 @@ def hidden_verify(verify):
 
 
 def hidden_who_is_it(who_is_it):
-    """Random databases of 1 to 40 people against a loop; thresholds that accept and reject."""
+    """Random databases of 1 to 40 people against a loop; thresholds that accept and reject; the closest entry at
+    exactly the threshold (nobody), a database of one."""
+    encoding, database = _boundary_database()
+    _check_who(who_is_it, encoding, database, 0.625, "erin, frank, grace: erin closest at exactly 0.625 = threshold")
+    _check_who(who_is_it, encoding, database, 0.6251, "erin, frank, grace: erin at 0.625 < 0.6251")
+    _check_who(who_is_it, encoding, {"frank": database["frank"]}, 1.0, "only frank, at exactly 1.0 = threshold")
     rng = np.random.default_rng(6)
     for trial in range(25):
         d = int(rng.integers(2, 129))
@@ -163,7 +188,11 @@ def _check_pair(fn, image_shape, d, batch, seed):
 
 
 def public_pair_classifier(pair_classifier):
-    """A tiny encoder of 8x8 images to 4 numbers: shared weights, |f(a) - f(b)|, one sigmoid unit."""
+    """A tiny encoder of 8x8 images to 4 numbers: shared weights, |f(a) - f(b)|, one sigmoid unit.
+
+    Separates: two encoders instead of one shared (parameter count), f(a) - f(b) without abs (swapping the images
+    changes the output), squared differences or the product f(a) * f(b) (outputs under known weights), a ReLU
+    head instead of the sigmoid (outputs outside (0, 1))."""
     _check_pair(pair_classifier, (8, 8, 3), 4, 5, seed=0)
 
 

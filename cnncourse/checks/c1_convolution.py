@@ -56,17 +56,23 @@ POOL_BACKWARD_HELPERS = ("create_mask_from_window", "distribute_value")
 
 def _starts_in_helper(fn, check, names):
     """When `check()` fails with the student's own helpers but passes with the course's, name the helpers."""
-    helpers = _helpers(*names)
-    if getattr(fn, "__globals__", None) is None or not any(n in fn.__globals__ for n in helpers):
+    namespace = getattr(fn, "__globals__", None)
+    helpers = {n: h for n, h in _helpers(*names).items() if isinstance(namespace, dict) and n in namespace}
+    if not helpers or all(namespace[n] is h for n, h in helpers.items()):
+        return None  # nothing to swap, or the helpers are already the course's: the mistake is in fn itself
+
+    def passes(**swapped):
+        try:
+            with reference_helpers(fn, **swapped):
+                check()
+        except Exception:  # noqa: BLE001 -- still wrong with these helpers
+            return False
+        return True
+
+    if not passes(**helpers):
         return None
-    if all(fn.__globals__.get(n) is h for n, h in helpers.items()):
-        return None  # the helpers are already the course's: the mistake is in fn itself
-    try:
-        with reference_helpers(fn, **helpers):
-            check()
-    except Exception:  # noqa: BLE001 -- still wrong with the course's helpers: the mistake is in fn itself
-        return None
-    used = [n for n in helpers if n in fn.__globals__]
+    alone = [n for n, h in helpers.items() if namespace[n] is not h and len(helpers) > 1 and passes(**{n: h})]
+    used = alone or list(helpers)
     return (f"with the course's {', '.join(used)} in place this function gives the right answer: the mistake starts "
             f"in {' or '.join(used)}; fix that function first (its own check fails too)")
 
@@ -285,7 +291,11 @@ def public_conv_forward(conv_forward):
         for stride, pad, shape in ((1, 0, (2, 3, 5, 8)), (1, 1, (2, 5, 7, 8)), (2, 1, (2, 3, 4, 8)),
                                    (3, 2, (2, 3, 3, 8))):
             case = f"A_prev {A.shape}, W {W.shape}, stride {stride}, pad {pad}"
-            Z, cache = conv_forward(A, W, b, {"stride": stride, "pad": pad})
+            out = conv_forward(A, W, b, {"stride": stride, "pad": pad})
+            if not (isinstance(out, tuple) and len(out) == 2):
+                fail(f"conv_forward: expected the pair (Z, cache), got {type(out).__name__}", case,
+                     hint="return Z, cache")
+            Z, cache = out
             expect_shape(Z, shape, "Z", case, hint="n_H = floor((n_H_prev + 2 * pad - f) / stride) + 1, same for n_W")
             want = _conv_oracle_numpy(A, W, b, stride, pad)
             if stride > 1 and np.allclose(Z.sum(), _conv_oracle_numpy(A, W, b, 1, pad).sum()):
@@ -317,7 +327,10 @@ def hidden_conv_forward(conv_forward, n_cases=25, seed=14):
         for A, W, b, hp, case in cases:
             p = hp["pad"]
             want = tf.nn.conv2d(A, W, hp["stride"], [[0, 0], [p, p], [p, p], [0, 0]]).numpy() + b.reshape(-1)
-            Z, _ = conv_forward(A, W, b, hp)
+            out = conv_forward(A, W, b, hp)
+            if not (isinstance(out, tuple) and len(out) == 2):
+                fail(f"conv_forward: expected the pair (Z, cache), got {type(out).__name__}", case)
+            Z = out[0]
             expect_close(Z, want, "Z", case, hint=likely_mistake(Z, _conv_forward_mistakes(A, W, b, hp["stride"], p)))
         expect_raises(lambda: conv_forward(A_last, W_last, b_last, {"stride": 0, "pad": 0}), Exception,
                       "stride 0 must be refused", "hparams {'stride': 0}")
@@ -742,11 +755,12 @@ def _counts_mistakes(n_H, n_W, n_C_prev, f, n_C, s, p):
 
 
 def public_conv_vs_dense_parameters(conv_vs_dense_parameters):
-    """The lecture's example: 32x32x3 -> 28x28x6 with six 5x5 filters; then a 28x20x3 input with 3x3 filters,
-    stride 2 and pad 1.
+    """The lecture's example: 32x32x3 -> 28x28x6 with six 5x5 filters; then a 28x20x3 input with 5x5 filters,
+    stride 2 and pad 2.
 
     Separates: a bias missing from either count, the input channels left out of a filter, the output taken as big
-    as the input, and (second case) the stride or the padding ignored, height and width mixed up (28 != 20).
+    as the input, and (second case) the stride or the padding ignored, the padding counted once, height and width
+    mixed up (28 != 20). When the student's chain fails but passes with the course's output_size, it says so.
     """
     got = conv_vs_dense_parameters(32, 32, 3, 5, 6)
     expect_type(got, dict, "conv_vs_dense_parameters", "32x32x3, six 5x5 filters")
@@ -754,14 +768,17 @@ def public_conv_vs_dense_parameters(conv_vs_dense_parameters):
                  hint="each filter has f * f * n_C_prev weights and one bias")
     expect_equal(got.get("dense"), 3072 * 4704 + 4704, 'result["dense"]', "32x32x3 -> 28x28x6",
                  hint="every one of the 3072 inputs connects to every one of the 4704 outputs, plus one bias per output")
-    got = conv_vs_dense_parameters(28, 20, 3, 3, 8, stride=2, pad=1)
-    case = "28x20x3, eight 3x3 filters, stride 2, pad 1 -> 14x10x8"
-    expect_type(got, dict, "conv_vs_dense_parameters", case)
-    expect_equal(got.get("conv"), (3 * 3 * 3 + 1) * 8, 'result["conv"]', case,
-                 hint="each filter has f * f * n_C_prev weights and one bias")
-    expect_equal(got.get("dense"), 1680 * 1120 + 1120, 'result["dense"]', case,
-                 hint=likely_mistake(got.get("dense"), _counts_mistakes(28, 20, 3, 3, 8, 2, 1)["dense"])
-                 or "the output is output_size(n_H, f, pad, stride) x output_size(n_W, ...) x n_C = 1120 values")
+    def run():
+        got = conv_vs_dense_parameters(28, 20, 3, 5, 8, stride=2, pad=2)
+        case = "28x20x3, eight 5x5 filters, stride 2, pad 2 -> 14x10x8"
+        expect_type(got, dict, "conv_vs_dense_parameters", case)
+        expect_equal(got.get("conv"), (5 * 5 * 3 + 1) * 8, 'result["conv"]', case,
+                     hint="each filter has f * f * n_C_prev weights and one bias")
+        expect_equal(got.get("dense"), 1680 * 1120 + 1120, 'result["dense"]', case,
+                     hint=likely_mistake(got.get("dense"), _counts_mistakes(28, 20, 3, 5, 8, 2, 2)["dense"])
+                     or "the output is output_size(n_H, f, pad, stride) x output_size(n_W, ...) x n_C = 1120 values")
+
+    _public_chain(conv_vs_dense_parameters, ("output_size",), run)
 
 
 def hidden_conv_vs_dense_parameters(conv_vs_dense_parameters, n_cases=12, seed=20):

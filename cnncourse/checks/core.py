@@ -171,25 +171,26 @@ class PartialCredit:
 
 
 def likely_mistake(got, candidates, rtol=1e-6, atol=1e-8):
-    """The hint of the first known-wrong answer that `got` matches, or None.
+    """The hints of the known-wrong answers that `got` matches ("; or " between them when several do), or None.
 
     Args:
         got: what the student's function returned.
         candidates: iterable of (hint, wrong) pairs: `wrong` is what a known mistake returns for the same input
             (an array or a number), or a callable that computes it lazily (it is called only when reached).
     Returns:
-        The hint (str) of the first candidate whose answer equals `got` in shape and within tolerance; None when
-        none does, when `got` is not numeric, or when a candidate cannot be computed.
+        The hints (str) of the candidates whose answer equals `got` in shape and within tolerance, in their order;
+        None when none does or `got` is not numeric. A candidate that cannot be computed is skipped.
     """
     try:
         value = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
         return None
+    matches = []
     for hint, wrong in candidates:
         try:
             wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=np.float64)
         except Exception:  # noqa: BLE001 -- a candidate that does not apply to this case is no match
             continue
         if wrong.shape == value.shape and np.all(np.isfinite(value)) and np.allclose(value, wrong, rtol=rtol, atol=atol):
-            return hint
-    return None
+            matches.append(hint)
+    return "; or ".join(dict.fromkeys(matches)) or None

@@ -762,13 +762,14 @@ def public_conv_vs_dense_parameters(conv_vs_dense_parameters):
     as the input, and (second case) the stride or the padding ignored, the padding counted once, height and width
     mixed up (28 != 20). When the student's chain fails but passes with the course's output_size, it says so.
     """
-    got = conv_vs_dense_parameters(32, 32, 3, 5, 6)
-    expect_type(got, dict, "conv_vs_dense_parameters", "32x32x3, six 5x5 filters")
-    expect_equal(got.get("conv"), (5 * 5 * 3 + 1) * 6, 'result["conv"]', "32x32x3, six 5x5 filters",
-                 hint="each filter has f * f * n_C_prev weights and one bias")
-    expect_equal(got.get("dense"), 3072 * 4704 + 4704, 'result["dense"]', "32x32x3 -> 28x28x6",
-                 hint="every one of the 3072 inputs connects to every one of the 4704 outputs, plus one bias per output")
     def run():
+        got = conv_vs_dense_parameters(32, 32, 3, 5, 6)
+        expect_type(got, dict, "conv_vs_dense_parameters", "32x32x3, six 5x5 filters")
+        expect_equal(got.get("conv"), (5 * 5 * 3 + 1) * 6, 'result["conv"]', "32x32x3, six 5x5 filters",
+                     hint="each filter has f * f * n_C_prev weights and one bias")
+        expect_equal(got.get("dense"), 3072 * 4704 + 4704, 'result["dense"]', "32x32x3 -> 28x28x6",
+                     hint="every one of the 3072 inputs connects to every one of the 4704 outputs, plus one bias "
+                          "per output")
         got = conv_vs_dense_parameters(28, 20, 3, 5, 8, stride=2, pad=2)
         case = "28x20x3, eight 5x5 filters, stride 2, pad 2 -> 14x10x8"
         expect_type(got, dict, "conv_vs_dense_parameters", case)

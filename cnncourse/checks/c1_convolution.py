@@ -16,8 +16,9 @@ starts. Hidden failures add a hint when what came back matches a known wrong for
 
 import numpy as np
 
-from cnncourse.checks.core import (CheckFailed, PartialCredit, expect_close, expect_equal, expect_raises, expect_shape,  # noqa: F401
-                                   expect_type, fail, likely_mistake, reference_helpers)  # PartialCredit: grade cells
+from cnncourse.checks.core import (CheckFailed, PartialCredit, expect_close, expect_equal,  # noqa: F401
+                                   expect_raises, expect_shape, expect_type, fail, likely_mistake,
+                                   reference_helpers)  # PartialCredit: used as checks.PartialCredit by the grade cells
 from cnncourse.ops import conv as _conv
 from cnncourse.ops import pool as _pool
 from cnncourse.ops.gradcheck import numerical_gradient, rel_error
@@ -200,7 +201,8 @@ def hidden_zero_pad(zero_pad, n_cases=20, seed=12):
     for X, pad in cases:
         want = tf.pad(X, [[0, 0], [pad, pad], [pad, pad], [0, 0]]).numpy()
         got = zero_pad(X, pad)
-        expect_close(got, want, "zero_pad", f"X {X.shape}, pad {pad}", hint=likely_mistake(got, _zero_pad_mistakes(X, pad)))
+        expect_close(got, want, "zero_pad", f"X {X.shape}, pad {pad}",
+                     hint=likely_mistake(got, _zero_pad_mistakes(X, pad)))
 
 
 # --- conv_single_step ---------------------------------------------------------------------------
@@ -449,7 +451,8 @@ def _pool_forward_mistakes(A, f, s, mode):
     other = "average" if mode == "max" else "max"
     n_H, n_W = (A.shape[1] - f) // s + 1, (A.shape[2] - f) // s + 1
     return [
-        (f"looks like mode {other!r} was computed where {mode!r} was asked for", lambda: _pool_oracle_numpy(A, f, s, other)),
+        (f"looks like mode {other!r} was computed where {mode!r} was asked for",
+         lambda: _pool_oracle_numpy(A, f, s, other)),
         ("looks like stride was ignored (the window starts at h, not h * stride)",
          lambda: _pool_oracle_numpy(A, f, 1, mode)[:, :n_H, :n_W]),
         ("looks like the window moved by f, not by stride", lambda: _pool_oracle_numpy(A, f, f, mode)),
@@ -602,7 +605,6 @@ def _distribute_hint(dz, shape, got):
         return "the shape is swapped: np.ones(shape), with shape = (n_H, n_W)"
     if got.shape != tuple(shape):
         return None
-    value = float(np.mean(got))
     for hint, wrong in (("looks like the gradient was divided by n_H + n_W: divide by n_H * n_W", dz / (n_H + n_W)),
                         ("looks like the gradient was not divided: divide by n_H * n_W", dz),
                         ("looks like the gradient was divided by n_H only: divide by n_H * n_W", dz / n_H),
@@ -611,7 +613,7 @@ def _distribute_hint(dz, shape, got):
                         ("looks like integer division //: use /", dz // (n_H * n_W))):
         if np.allclose(got, wrong):
             return hint
-    return None if value else None
+    return None
 
 
 def hidden_distribute_value(distribute_value, n_cases=20, seed=18):
@@ -694,9 +696,11 @@ def public_pool_backward(pool_backward):
                 expect_shape(got, A.shape, "dA_prev", case, hint="dA_prev has the shape of A_prev")
                 err = rel_error(got, want)
                 if err > GRAD_TOLERANCE:
-                    hint = likely_mistake(got, _pool_backward_mistakes(A, dA, hp["f"], hp["stride"], mode), rtol=1e-5) or (
+                    mistakes = _pool_backward_mistakes(A, dA, hp["f"], hp["stride"], mode)
+                    hint = likely_mistake(got, mistakes, rtol=1e-5) or (
                         "route each gradient to the max of its window (mask * dA[i, h, w, c]) and ADD (+=): windows "
-                        "can overlap" if mode == "max" else "spread dA[i, h, w, c] evenly over its f x f window with +=")
+                        "can overlap" if mode == "max" else
+                        "spread dA[i, h, w, c] evenly over its f x f window with +=")
                     fail(f"dA_prev: relative error {err:.2e} against the numerical gradient (must be < 1e-7)", case,
                          hint)
 
@@ -743,7 +747,8 @@ def _counts_mistakes(n_H, n_W, n_C_prev, f, n_C, s, p):
     n_in, n_out = n_H * n_W * n_C_prev, out_H * out_W * n_C
     return {
         "conv": [("looks like the conv biases are missing: one per filter", f * f * n_C_prev * n_C),
-                 ("looks like the input channels were left out: a filter has f * f * n_C_prev weights", (f * f + 1) * n_C),
+                 ("looks like the input channels were left out: a filter has f * f * n_C_prev weights",
+                  (f * f + 1) * n_C),
                  ("looks like one bias per weight: one per filter", 2 * f * f * n_C_prev * n_C)],
         "dense": [("looks like the dense biases are missing: one per output", n_in * n_out),
                   ("looks like stride and padding were ignored in the output size",

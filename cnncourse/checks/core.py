@@ -191,6 +191,7 @@ def likely_mistake(got, candidates, rtol=1e-6, atol=1e-8):
             wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=np.float64)
         except Exception:  # noqa: BLE001 -- a candidate that does not apply to this case is no match
             continue
-        if wrong.shape == value.shape and np.all(np.isfinite(value)) and np.allclose(value, wrong, rtol=rtol, atol=atol):
+        finite = np.all(np.isfinite(value))
+        if wrong.shape == value.shape and finite and np.allclose(value, wrong, rtol=rtol, atol=atol):
             matches.append(hint)
     return "; or ".join(dict.fromkeys(matches)) or None

@@ -896,3 +896,18 @@ def test_swapped_in_references_do_not_trip_the_reference_guard(monkeypatch):
         checks.public_conv_forward(namespace["conv_forward"])
     with pytest.raises(tripwire.ReferenceCallError):  # the reference itself, handed to the check, is still caught
         checks.hidden_conv_single_step(conv.conv_single_step)
+
+
+def test_public_pool_backward_names_the_f_plus_f_divisor():
+    with pytest.raises(CheckFailed, match=r"f 3[\s\S]*divided by f \+ f"):
+        checks.public_pool_backward(pool_back_divided_by_f_plus_f)
+
+
+def test_the_student_edition_keeps_no_loop_solution_in_the_public_checks():
+    """Hints of the public checks must not need a working pool_backward or conv_backward: the student edition keeps
+    the private helpers that public checks use (grading/student.py strips only what hidden checks alone use)."""
+    from cnncourse.grading.student import strip_hidden_checks
+
+    kept, removed = strip_hidden_checks(inspect.getsource(checks))
+    assert {"_pool_backward_numpy", "_conv_dA_pad", "_conv_backward_mistakes"} <= set(removed)
+    assert "def _pool_backward_numpy" not in kept and "def hidden_" not in kept

@@ -696,8 +696,11 @@ def public_pool_backward(pool_backward):
                 expect_shape(got, A.shape, "dA_prev", case, hint="dA_prev has the shape of A_prev")
                 err = rel_error(got, want)
                 if err > GRAD_TOLERANCE:
-                    mistakes = _pool_backward_mistakes(A, dA, hp["f"], hp["stride"], mode)
-                    hint = likely_mistake(got, mistakes, rtol=1e-5) or (
+                    f = hp["f"]  # the average-pool gradient is linear in 1 / (f * f): other divisors scale it
+                    scaled = [("looks like the gradient was divided by f + f (n_H + n_W): divide by f * f",
+                               want * (f * f) / (f + f)),
+                              ("looks like the gradient was not divided by the window's size f * f", want * f * f)]
+                    hint = likely_mistake(got, scaled if mode == "average" else [], rtol=1e-5) or (
                         "route each gradient to the max of its window (mask * dA[i, h, w, c]) and ADD (+=): windows "
                         "can overlap" if mode == "max" else
                         "spread dA[i, h, w, c] evenly over its f x f window with +=")

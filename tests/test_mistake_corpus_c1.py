@@ -911,3 +911,14 @@ def test_the_student_edition_keeps_no_loop_solution_in_the_public_checks():
     kept, removed = strip_hidden_checks(inspect.getsource(checks))
     assert {"_pool_backward_numpy", "_conv_dA_pad", "_conv_backward_mistakes"} <= set(removed)
     assert "def _pool_backward_numpy" not in kept and "def hidden_" not in kept
+
+
+def test_a_model_that_cannot_be_built_fails_with_a_readable_message():
+    def broken(input_shape=(28, 28, 1), n_classes=10):  # a Conv2D on the flattened vector
+        return keras.Sequential([keras.Input(input_shape), layers.Flatten(), layers.Conv2D(32, 3)])
+
+    for check in (c1_convnet.public_convnet, c1_convnet.hidden_convnet):
+        with pytest.raises(CheckFailed, match="building the model raised"):
+            check(broken, "convnet_sequential")
+    with pytest.raises(CheckFailed, match="expected a keras.Model, got NoneType"):
+        c1_convnet.public_convnet(lambda input_shape=(28, 28, 1), n_classes=10: None, "convnet_sequential")

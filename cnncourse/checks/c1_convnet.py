@@ -133,6 +133,17 @@ def _compare_behaviour(model, x, what, case):
                   "plain ReLU activations (no slope, no cap), 3x3 kernels without dilation, 2x2 max pooling")
 
 
+def _build(build, what, case, **arguments):
+    """build(**arguments), or CheckFailed saying what went wrong when building raised (not Keras's stack trace)."""
+    try:
+        return build(**arguments)
+    except Exception as err:  # noqa: BLE001 -- a model that cannot be built fails the check with a readable message
+        if type(err).__name__ == "ReferenceCallError":
+            raise  # the course's own solution: the grader flags it
+        fail(f"{what}: building the model raised {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
+             case, hint="build it layer by layer from the table; each layer's output shape must fit the next layer")
+
+
 def public_convnet(build, what):
     """The default MNIST shape against the table, then the outputs under shared weights.
 
@@ -140,10 +151,12 @@ def public_convnet(build, what):
     instead of max pooling, the softmax missing, and (outputs) an activation or convolution that looks right in the
     table but computes something else.
     """
-    _compare(build(), (28, 28, 1), 10, what)
+    _compare(_build(build, what, "the defaults"), (28, 28, 1), 10, what)
 
 
 def hidden_convnet(build, what):
     """Other input shapes and class counts: the builder must use its arguments."""
     for input_shape, n_classes in (((32, 32, 3), 5), ((20, 24, 2), 7)):
-        _compare(build(input_shape=input_shape, n_classes=n_classes), input_shape, n_classes, what)
+        case = f"input_shape {input_shape}, n_classes {n_classes}"
+        model = _build(build, what, case, input_shape=input_shape, n_classes=n_classes)
+        _compare(model, input_shape, n_classes, what)

@@ -565,7 +565,9 @@ def _mask_hint(x, got):
 
 def hidden_create_mask_from_window(create_mask_from_window, n_cases=30, seed=17):
     """Random windows: exactly one True, at np.argmax; then the boundaries: a 1x1 window, a constant window, a tie
-    between two maxima, negative values only, and an integer window."""
+    between two maxima, negative values only, and an integer window. The course's validator refused integer windows
+    until issue 26 and sits above the solution region, so a cell from an older release may refuse it ("must have a
+    floating dtype"): that is the course's line, not the student's mistake, and it costs nothing."""
     rng = _rng(seed)
     cases = []
     for _ in range(n_cases):
@@ -574,7 +576,12 @@ def hidden_create_mask_from_window(create_mask_from_window, n_cases=30, seed=17)
               -np.abs(rng.standard_normal((3, 2))) - 1.0, np.array([[1, 5, 2], [5, 0, 3]], dtype=np.int64)]
     for x in cases:
         want = x == np.max(x)
-        got = create_mask_from_window(x)
+        try:
+            got = create_mask_from_window(x)
+        except ValueError as err:
+            if not np.issubdtype(x.dtype, np.floating) and "must have a floating dtype" in str(err):
+                continue  # the validator of an older release (see the docstring)
+            raise
         expect_shape(got, x.shape, "mask", f"window {x.shape}")
         if not np.array_equal(np.asarray(got, dtype=bool), want):
             fail(f"mask: expected {want.tolist()}, got {np.asarray(got).tolist()}",

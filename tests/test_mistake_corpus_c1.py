@@ -731,6 +731,8 @@ def test_every_graded_function_has_three_mistakes_and_an_alternative():
 HINTS = [
     ("output_size", size_without_plus_one, "+ 1 is missing"),
     ("output_size", size_pad_once, "padding was counted once"),
+    ("output_size", size_float, "true division"),
+    ("output_size", size_precedence, "missing parenthesis"),
     ("zero_pad", pad_one_side, "one side"),
     ("zero_pad", pad_with_edges, "border is not zero"),
     ("conv_single_step", step_no_bias, "bias is missing"),

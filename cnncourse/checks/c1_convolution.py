@@ -114,6 +114,8 @@ def _output_size_mistakes(n, f, p, s):
         ("looks like the stride was ignored", n + 2 * p - f + 1),
         ("looks like the division was rounded up or to nearest: use floor division //", -(-(n + 2 * p - f) // s) + 1),
         ("looks like the padding was left out", (n - f) // s + 1 if n >= f else None),
+        ("looks like true division /: use floor division // so the size is a whole number", (n + 2 * p - f) / s + 1),
+        ("looks like a missing parenthesis: (n + 2 * pad - f) // stride, then + 1", n + 2 * p - f // s + 1),
     ]
 
 

@@ -11,6 +11,14 @@ Example:
     Mistake("c1_convolution", "c1_1_convolution_numpy", "zero_pad",
             old="(pad, pad), (pad, pad)", new="(0, 0), (pad, pad)",
             loses={"zero_pad_tests", "conv_forward_tests", "conv_backward_tests"}, message="zero_pad")
+
+One mistake, one loss (issue 26): the hidden test of a graded caller runs it with the course's versions of the graded
+helpers it calls (cnncourse.checks.core.reference_helpers), so the zero_pad mistake above fails only zero_pad's
+hidden test. The callers' PUBLIC checks, which sit in the same grade cells, still run the student's own chain and
+fail, saying that the mistake starts in zero_pad; so under nbgrader the example still loses the three cells, as
+written. tests/test_mistakes_direct_c1.py proves both halves without nbgrader. Entries whose mistake lies in a
+helper list their callers' cells for that reason, until a grade cell stops failing on a public check whose failure
+starts in a helper.
 """
 
 from dataclasses import dataclass, field
@@ -57,7 +65,9 @@ class Mistake:
         cell.source = cell.source.replace(self.old, self.new)
 
 
-# Typical mistakes per chapter. Each one must cost the points of its own function and of no other.
+# Typical mistakes per chapter. Each one must cost the points of its own function and of no other (a mistake in a
+# graded helper also fails its callers' public checks, see the module's docstring).
+# Chapter 1's entries are checked without nbgrader by tests/test_mistakes_direct_c1.py.
 _C1_NUMPY = ("c1_convolution", "c1_1_convolution_numpy")
 MISTAKES = [
     # stride ignored along the height: only stride-1 cases stay right

@@ -1,5 +1,7 @@
 """Assertions whose messages say what was expected, what came back, and in which case."""
 
+import contextlib
+
 import numpy as np
 
 
@@ -77,6 +79,44 @@ def expect_raises(fn, exception, what, case=None, hint=None):
     fail(f"{what}: expected {exception.__name__}, nothing was raised", case, hint)
 
 
+_ABSENT = object()
+
+
+@contextlib.contextmanager
+def reference_helpers(fn, **references):
+    """One mistake, one loss: run `fn` with the course's versions of the graded helpers it calls.
+
+    A notebook's `conv_forward` calls the notebook's own `zero_pad` by name, through the notebook's namespace (the
+    function's `__globals__`). A hidden check wraps its calls in this block, so that a mistake in `zero_pad` costs
+    zero_pad's points and not also those of every graded function that calls it. Public checks do not swap: the
+    student sees the whole chain, and the error where it starts.
+
+    Args:
+        fn: the student's function. When it has no `__globals__` dict (a callable object, a stand-in that replays
+            recorded outputs), nothing is replaced and no error is raised.
+        **references: name -> the reference to bind while the block runs. Only names that `fn.__globals__`
+            already holds are replaced (a function cannot call a name its namespace lacks).
+    Yields:
+        None. Every replaced name gets its old value back on the way out, also when the block raises.
+
+    Example:
+        with reference_helpers(conv_forward, zero_pad=conv.zero_pad, output_size=conv.output_size):
+            Z, _ = conv_forward(A, W, b, hparams)  # the course's zero_pad; the notebook's is back afterwards
+    """
+    namespace = getattr(fn, "__globals__", None)
+    if not isinstance(namespace, dict):
+        yield
+        return
+    saved = {name: namespace.get(name, _ABSENT) for name in references if name in namespace}
+    try:
+        for name in saved:
+            namespace[name] = references[name]
+        yield
+    finally:
+        for name, old in saved.items():
+            namespace[name] = old
+
+
 class PartialCredit:
     """The points of one grade cell, split between named parts of a function (nbgrader's partial credit).
 
@@ -128,3 +168,30 @@ class PartialCredit:
                               + "\n".join(f"- {part}: {message}" for part, message in self.failures.items()))
         print(f"{self.what}: {self.earned():g} of {total:g} points from the checks so far")
         return float(self.earned())
+
+
+def likely_mistake(got, candidates, rtol=1e-6, atol=1e-8):
+    """The hints of the known-wrong answers that `got` matches ("; or " between them when several do), or None.
+
+    Args:
+        got: what the student's function returned.
+        candidates: iterable of (hint, wrong) pairs: `wrong` is what a known mistake returns for the same input
+            (an array or a number), or a callable that computes it lazily (it is called only when reached).
+    Returns:
+        The hints (str) of the candidates whose answer equals `got` in shape and within tolerance, in their order;
+        None when none does or `got` is not numeric. A candidate that cannot be computed is skipped.
+    """
+    try:
+        value = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    matches = []
+    for hint, wrong in candidates:
+        try:
+            wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=np.float64)
+        except Exception:  # noqa: BLE001 -- a candidate that does not apply to this case is no match
+            continue
+        finite = np.all(np.isfinite(value))
+        if wrong.shape == value.shape and finite and np.allclose(value, wrong, rtol=rtol, atol=atol):
+            matches.append(hint)
+    return "; or ".join(dict.fromkeys(matches)) or None

@@ -54,11 +54,11 @@ def create_mask_from_window(x):
     """Mask of the maximum of a window: True where x equals its maximum.
 
     Args:
-        x: array (f, f).
+        x: array (f, f), floating or integer (a window of an integer image is a valid input).
     Returns:
-        mask: bool array (f, f).
+        mask: bool array (f, f); every position equal to the maximum is True (all of them when it appears twice).
     """
-    require_array(x, "x (f, f)", ndim=2)
+    require_array(x, "x (f, f)", ndim=2, floating=False)
     ### BEGIN SOLUTION
     mask = x == np.max(x)
     return mask

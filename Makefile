@@ -2,6 +2,7 @@
 #   make lab    open the course in JupyterLab (students)
 #   make test   run every test: unit, oracle, nbgrader round trip, build reproducibility, nbval, and the browser
 #               tier (Chromium driven by Playwright; skipped, saying why, where /usr/bin/chromium is missing)
+#   make check  the quick one for the edit loop: unit and oracle tests only (no nbgrader, notebooks, browser, Dask)
 # Python 3.11 is required (TensorFlow 2.21 wheels); override with `make PYTHON=/path/to/python3.11 ...`.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -12,7 +13,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt requireme
 # comparable run to run, so notebook execution (build, nbval, autograde) turns it off.
 NOTEBOOK_ENV := CNNCOURSE_MODE=fast TF_ENABLE_ONEDNN_OPTS=0 TF_CPP_MIN_LOG_LEVEL=2
 
-.PHONY: lab test build student grade bench doctor formgrader clean
+.PHONY: lab test check build student grade bench doctor formgrader clean
 
 $(STAMP): pyproject.toml constraints.txt requirements-nodeps.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
@@ -30,6 +31,11 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(NOTEBOOK_ENV) $(BIN)/python -m pytest tests solutions --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --durations=25
+
+# The quick one, for the edit loop: unit and oracle tests, without the system tier (nbgrader round trips, nbval,
+# the browser, Dask, pip; see SYSTEM_MODULES in tests/conftest.py). Not the test command: `make test` is.
+check: $(STAMP)
+	$(NOTEBOOK_ENV) $(BIN)/python -m pytest tests -m "not system" -p no:cacheprovider --durations=10
 
 build: $(STAMP)
 	$(NOTEBOOK_ENV) $(BIN)/cnncourse build

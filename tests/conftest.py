@@ -2,6 +2,31 @@
 what the browser tier checked (or why it was skipped)."""
 
 
+import pytest
+
+# Tests that run whole systems: nbgrader, notebooks, kernels in the sandbox, pip, a browser, a Dask cluster, or
+# trainings of a minute. `make test` runs them with everything else; `make check` (the edit loop) leaves them out.
+SYSTEM_MODULES = {
+    "test_browser", "test_build", "test_class_loop", "test_feedback", "test_grade", "test_grade_bad_input",
+    "test_grade_dask", "test_grade_intake", "test_grade_references", "test_install", "test_judge_red_team",
+    "test_lab", "test_roundtrip_chapters", "test_student_edition",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "system: runs a whole system (nbgrader, notebooks, a browser, Dask, pip); "
+                                       "left out by `make check`")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the system tier (see SYSTEM_MODULES) and every executed notebook (nbval) with `system`."""
+    for item in items:
+        module = getattr(item, "module", None)
+        name = module.__name__.rpartition(".")[2] if module is not None else ""
+        if name in SYSTEM_MODULES or str(item.fspath).endswith(".ipynb"):
+            item.add_marker(pytest.mark.system)
+
+
 def pytest_terminal_summary(terminalreporter):
     import sys
 

@@ -9,16 +9,14 @@ loudly instead of testing nothing. `message`, when given, must appear in the err
 
 Example:
     Mistake("c1_convolution", "c1_1_convolution_numpy", "zero_pad",
-            old="(pad, pad), (pad, pad)", new="(0, 0), (pad, pad)",
-            loses={"zero_pad_tests", "conv_forward_tests", "conv_backward_tests"}, message="zero_pad")
+            old="(pad, pad), (pad, pad)", new="(0, 0), (pad, pad)", loses={"zero_pad_tests"}, message="zero_pad")
 
 One mistake, one loss (issue 26): the hidden test of a graded caller runs it with the course's versions of the graded
 helpers it calls (cnncourse.checks.core.reference_helpers), so the zero_pad mistake above fails only zero_pad's
-hidden test. The callers' PUBLIC checks, which sit in the same grade cells, still run the student's own chain and
-fail, saying that the mistake starts in zero_pad; so under nbgrader the example still loses the three cells, as
-written. tests/test_mistakes_direct_c1.py proves both halves without nbgrader. Entries whose mistake lies in a
-helper list their callers' cells for that reason, until a grade cell stops failing on a public check whose failure
-starts in a helper.
+hidden test. The callers' PUBLIC checks run the student's own chain; when it fails only because of a helper (it
+passes with the course's helpers in place), they print the failure with a note naming the helper, and pass. So the
+example loses zero_pad_tests alone. tests/test_mistakes_direct_c1.py proves it without nbgrader, the round trip
+under nbgrader.
 """
 
 from dataclasses import dataclass, field
@@ -65,11 +63,14 @@ class Mistake:
         cell.source = cell.source.replace(self.old, self.new)
 
 
-# Typical mistakes per chapter. Each one must cost the points of its own function and of no other (a mistake in a
-# graded helper also fails its callers' public checks, see the module's docstring).
+# Typical mistakes per chapter. Each one must cost the points of its own function and of no other (see the module's
+# docstring for a mistake in a graded helper).
 # Chapter 1's entries are checked without nbgrader by tests/test_mistakes_direct_c1.py.
 _C1_NUMPY = ("c1_convolution", "c1_1_convolution_numpy")
 MISTAKES = [
+    # only the height padded: zero_pad alone loses; conv_forward and conv_backward call it and keep their points
+    Mistake(*_C1_NUMPY, "zero_pad", old="(pad, pad), (pad, pad)", new="(pad, pad), (0, 0)",
+            loses={"zero_pad_tests"}, message="zero_pad"),
     # stride ignored along the height: only stride-1 cases stay right
     Mistake(*_C1_NUMPY, "conv_forward", old="vert_start = h * stride", new="vert_start = h",
             loses={"conv_forward_tests"}, message="stride 2"),
@@ -154,12 +155,16 @@ MISTAKES += [
 _C6 = ("c6_style_transfer", "c6_1_neural_style_transfer")
 MISTAKES += [
     # unrolled straight to (n_C, n_H * n_W): right shape, channels and positions mixed. style_cost calls it: its
-    # hidden test runs with the course's layer_style_cost (checks/swap.py) and passes, but its public check, in the
-    # same grade cell, runs the student's own chain and fails, so style_cost_tests still scores 0.
+    # hidden test runs with the course's layer_style_cost (checks/core.py reference_helpers), and its public check, which runs the
+    # student's own chain, notes that the mistake is in layer_style_cost and passes: one mistake, one loss.
     Mistake(*_C6, "layer_style_cost",
             old="S = ops.transpose(ops.reshape(a_S, (n_H * n_W, n_C)))\n    G = ops.transpose(ops.reshape(a_G, (n_H * n_W, n_C)))",
             new="S = ops.reshape(a_S, (n_C, n_H * n_W))\n    G = ops.reshape(a_G, (n_C, n_H * n_W))",
-            loses={"layer_style_cost_tests", "style_cost_tests"}, message="layer_style_cost"),
+            loses={"layer_style_cost_tests"}, message="layer_style_cost"),
+    # A^T A instead of A A^T: (n_H n_W, n_H n_W) instead of (n_C, n_C). Costs gram_matrix only: the callers' public
+    # checks find that the mistake starts there, and their hidden tests use the course's gram_matrix.
+    Mistake(*_C6, "gram_matrix", old="ops.matmul(A, ops.transpose(A))", new="ops.matmul(ops.transpose(A), A)",
+            loses={"gram_matrix_tests"}, message="gram_matrix"),
     # pixels left outside [0, 1] after the step
     Mistake(*_C6, "optimisation_step", old="    generated.assign(ops.clip(generated, 0.0, 1.0))\n", new="",
             loses={"optimisation_step_tests"}, message="clip to [0, 1]"),

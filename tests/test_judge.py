@@ -202,10 +202,12 @@ def test_a_keras_model_travels_as_its_configuration_and_is_built_again():
                               keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax", name="d")])
     arrays = []
     tree = evidence.encode(model, arrays)
-    assert tree["t"] == "keras_model" and arrays == []
+    assert tree["t"] == "keras_model" and len(arrays) == len(model.weights)  # a small model keeps its weights
     rebuilt = evidence.decode(tree, arrays)
     assert [(type(l).__name__, l.name, tuple(l.output.shape), l.count_params()) for l in rebuilt.layers] == \
         [(type(l).__name__, l.name, tuple(l.output.shape), l.count_params()) for l in model.layers]
+    x = np.random.default_rng(0).random((2, 4, 4, 1)).astype("float32")
+    assert np.allclose(rebuilt.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 def test_a_model_that_cannot_be_built_again_is_opaque_only_where_models_may_be():

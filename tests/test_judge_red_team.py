@@ -6,6 +6,9 @@ tampers with the checks, from top-level code or from inside a graded function's 
 in ONE sandboxed nbgrader autograde, judged outside the kernels as `cnncourse grade` judges them. Each attacker
 must score 0, and every attack that fooled the kernel's own run must be flagged.
 
+(A cell whose value exceeds its points makes nbgrader's autograde fail as a whole; `cnncourse grade` then reports that
+one submission as failed, ungraded, so the attackers here end their cells with None.)
+
 What this does not stop: a function that reads the check's expected value out of the kernel's memory (its frames)
 while the check runs; see autograder/README.md, "Verdicts out of the kernel".
 """
@@ -68,14 +71,14 @@ for _name in dir(_c):
     "fake_checks_name": STUBS + '''
 class _Anything:
     def __getattr__(self, name):
-        return lambda *a, **k: 2.0
+        return lambda *a, **k: None
 checks = _Anything()
 ''',
     # sys.modules: the checks module replaced by a fake one, and imported again
     "sys_modules_swap": STUBS + '''
 import sys, types
 _fake = types.ModuleType("cnncourse.checks.c1_convolution")
-_fake.__getattr__ = lambda name: (lambda *a, **k: 2.0)
+_fake.__getattr__ = lambda name: (lambda *a, **k: None)
 sys.modules["cnncourse.checks.c1_convolution"] = _fake
 sys.modules["cnncourse.checks"].c1_convolution = _fake
 import cnncourse.checks.c1_convolution as checks

@@ -814,7 +814,7 @@ def _notebook(**broken):
     return namespace
 
 
-# (broken helper, the caller whose hidden check must still pass while its public check fails, naming the helper)
+# (broken helper, a caller whose checks must still pass, its public check naming the helper)
 CALLERS = [
     ("zero_pad", pad_height_only, "conv_forward"),
     ("zero_pad", pad_height_only, "conv_backward"),
@@ -828,21 +828,21 @@ CALLERS = [
 
 
 @pytest.mark.parametrize("helper,broken,caller", CALLERS, ids=[f"{h}-{c}" for h, _, c in CALLERS])
-def test_a_helper_mistake_costs_the_caller_nothing_in_its_hidden_check(helper, broken, caller):
+def test_a_helper_mistake_costs_the_caller_nothing(helper, broken, caller, capsys):
     namespace = _notebook(**{helper: broken})
     fn = namespace[caller]
     getattr(checks, f"hidden_{caller}")(fn)  # the course's helper in place: passes
     assert namespace[helper] is broken  # and the student's helper is back afterwards
-    with pytest.raises(CheckFailed) as info:  # the public check shows the student's own chain
-        getattr(checks, f"public_{caller}")(fn)
-    assert f"the mistake starts in {helper}" in str(info.value), str(info.value)
+    getattr(checks, f"public_{caller}")(fn)  # the student's own chain fails, because of the helper: passes
+    printed = capsys.readouterr().out  # ... and says so
+    assert f"the mistake starts in {helper}" in printed and "keeps its points" in printed, printed
 
 
-def test_conv_forward_with_a_broken_zero_pad_passes_hidden_but_fails_public():
+def test_conv_forward_with_a_broken_zero_pad_passes_and_names_zero_pad(capsys):
     namespace = _notebook(zero_pad=pad_one_side)
     checks.hidden_conv_forward(namespace["conv_forward"])
-    with pytest.raises(CheckFailed, match="the mistake starts in"):
-        checks.public_conv_forward(namespace["conv_forward"])
+    checks.public_conv_forward(namespace["conv_forward"])
+    assert "the mistake starts in zero_pad" in capsys.readouterr().out
 
 
 def test_a_callers_own_mistake_still_fails_its_hidden_check_with_the_course_helpers():
@@ -890,7 +890,7 @@ def test_create_mask_from_window_accepts_an_integer_window():
         pool.create_mask_from_window(np.zeros((2, 2, 1)))
 
 
-def test_swapped_in_references_do_not_trip_the_reference_guard(monkeypatch):
+def test_swapped_in_references_do_not_trip_the_reference_guard(monkeypatch, capsys):
     """In the grading kernel the references are guarded (grading/tripwire.py): the helpers a hidden check swaps in
     are those guarded functions, called from the notebook's own conv_forward, which is allowed."""
     from cnncourse.grading import tripwire
@@ -901,8 +901,8 @@ def test_swapped_in_references_do_not_trip_the_reference_guard(monkeypatch):
     source = inspect.getsource(conv.conv_forward)  # compiled as a notebook cell is, so the guard sees notebook code
     exec(compile(source, "<ipython-input-3-conv>", "exec"), namespace)  # noqa: S102
     checks.hidden_conv_forward(namespace["conv_forward"])
-    with pytest.raises(CheckFailed, match="the mistake starts in zero_pad"):
-        checks.public_conv_forward(namespace["conv_forward"])
+    checks.public_conv_forward(namespace["conv_forward"])
+    assert "the mistake starts in zero_pad" in capsys.readouterr().out
     with pytest.raises(tripwire.ReferenceCallError):  # the reference itself, handed to the check, is still caught
         checks.hidden_conv_single_step(conv.conv_single_step)
 

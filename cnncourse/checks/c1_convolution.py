@@ -56,11 +56,12 @@ POOL_BACKWARD_HELPERS = ("create_mask_from_window", "distribute_value")
 
 
 def _starts_in_helper(fn, check, names):
-    """When `check()` fails with the student's own helpers but passes with the course's, name the helpers."""
-    namespace = getattr(fn, "__globals__", None)
-    helpers = {n: h for n, h in _helpers(*names).items() if isinstance(namespace, dict) and n in namespace}
-    if not helpers or all(namespace[n] is h for n, h in helpers.items()):
-        return None  # nothing to swap, or the helpers are already the course's: the mistake is in fn itself
+    """When `check()` fails with the student's own helpers but passes with the course's, name the helpers.
+
+    What it tries depends only on what `fn` returns, never on `fn`'s namespace: the judge (grading/judge.py) replays
+    these calls from the kernel's record, with a stand-in that has no namespace.
+    """
+    helpers = _helpers(*names)
 
     def passes(**swapped):
         try:
@@ -72,14 +73,16 @@ def _starts_in_helper(fn, check, names):
 
     if not passes(**helpers):
         return None
-    alone = [n for n, h in helpers.items() if namespace[n] is not h and len(helpers) > 1 and passes(**{n: h})]
+    alone = [n for n, h in helpers.items() if len(helpers) > 1 and passes(**{n: h})]
     used = alone or list(helpers)
     return (f"with the course's {', '.join(used)} in place this function gives the right answer: the mistake starts "
             f"in {' or '.join(used)}; fix that function first (its own check fails too)")
 
 
 def _public_chain(fn, names, run):
-    """Run the public cases `run()` on the student's chain; on a failure, say if it starts in a graded helper."""
+    """Run the public cases `run()` on the student's chain. When they fail only because of a graded helper (they
+    pass with the course's helpers in place), print the failure with a note naming the helper, and pass: one
+    mistake, one loss (the helper's own grade cell loses the points). Otherwise the failure is raised."""
     try:
         run()
     except Exception as err:  # noqa: BLE001
@@ -87,7 +90,7 @@ def _public_chain(fn, names, run):
         if where is None:
             raise
         text = str(err) if isinstance(err, CheckFailed) else f"{type(err).__name__}: {err}"
-        raise CheckFailed(f"{text}\n  Note: {where}") from err
+        print(f"NOTE: {text}\n  {where}. This cell keeps its points: the helper's own check is the one that fails.")
 
 
 def _random_conv_case(rng):

@@ -13,7 +13,8 @@ for their recorded data and transcripts, and takes that verdict. Nothing in an e
 only claim outputs, and outputs that pass are outputs a correct function computes.
 
 Entry files are .npz archives read with allow_pickle=False: the arrays, plus one JSON manifest (a 0-d unicode array).
-A Keras model is recorded as its configuration (JSON, no weights), and built again by the judge with fresh weights.
+A Keras model is recorded as its configuration (JSON) and, up to MAX_MODEL_WEIGHTS parameters, its weights; the judge
+builds it again (larger models get fresh weights: their checks must not depend on the student's weights).
 Any other value that is not data (a layer, a symbolic tensor, a model of the notebook's own layer classes) is recorded
 as OPAQUE with its type.
 """
@@ -36,6 +37,7 @@ CHECK_PREFIXES = ("public_", "hidden_")
 ENTRY_SUFFIX = ".npz"
 MAX_ENTRY_BYTES = 256 * 2**20  # larger entries are refused when read: a transcript is a few MB at most
 MAX_DEPTH = 32  # nesting of containers in one value
+MAX_MODEL_WEIGHTS = 2_000_000  # parameters of a model whose weights are recorded (larger ones: fresh weights)
 KEY_PREFIX = 20  # characters of the cell key that start an entry's file name
 
 
@@ -81,8 +83,12 @@ def encode(value, arrays, depth=0):
         return {"t": "dict", "k": list(value), "v": [encode(v, arrays, depth + 1) for v in value.values()]}
     module = type(value).__module__ or ""
     if module.startswith("keras") and hasattr(value, "to_json") and hasattr(value, "layers"):
-        try:  # a model travels as its configuration (no weights): the judge builds it again (judge.py)
-            return {"t": "keras_model", "config": value.to_json()}
+        try:  # a model travels as its configuration, and its weights when small: the judge builds it again
+            tree = {"t": "keras_model", "config": value.to_json(), "weights": None}
+            if value.count_params() <= MAX_MODEL_WEIGHTS:  # a checks may read trained or copied weights
+                arrays.extend(np.array(w, copy=True) for w in value.get_weights())
+                tree["weights"] = list(range(len(arrays) - len(value.weights), len(arrays)))
+            return tree
         except Exception as err:  # noqa: BLE001 -- a layer of the notebook's own class, a Lambda, ...
             raise Opaque(f"a Keras model whose configuration cannot be written ({type(err).__name__})") from None
     if module.startswith(("tensorflow", "jax", "jaxlib")) and hasattr(value, "numpy") or module.startswith("jax"):
@@ -120,7 +126,13 @@ def decode(tree, arrays, depth=0):
             return tf.constant(array)
         return array
     if kind == "keras_model":
-        return _rebuilt_model(tree.get("config"))
+        model = _rebuilt_model(tree.get("config"))
+        if tree.get("weights") is not None:
+            try:
+                model.set_weights([np.asarray(arrays[int(i)]) for i in tree["weights"]])
+            except Exception as err:  # noqa: BLE001 -- weights that do not fit the configuration
+                raise ValueError(f"the recorded weights do not fit the recorded model ({str(err)[:200]})") from None
+        return model
     if kind in ("tuple", "list"):
         items = [decode(v, arrays, depth + 1) for v in tree["v"]]
         return tuple(items) if kind == "tuple" else items

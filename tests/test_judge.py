@@ -236,3 +236,72 @@ def test_a_call_that_changes_its_argument_in_place_is_replayed_with_that_change(
     unchanged = evidence._Transcript([])
     evidence.RecordingFunction(lambda a: float(a.sum()), unchanged)(np.ones(3))
     assert unchanged[0]["effects"] == {}
+
+
+class _FakeGrade:
+    def __init__(self, score):
+        self.auto_score = score
+
+
+class _FakeGradebook:
+    """The part of nbgrader's Gradebook that judge_submission uses: grades by (grade_id, notebook)."""
+
+    def __init__(self, grades):
+        self.grades, self.db, self.committed = grades, self, False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def find_grade(self, grade_id, notebook, chapter, student):
+        from nbgrader.api import MissingEntry
+
+        if (grade_id, notebook) not in self.grades:
+            raise MissingEntry()
+        return self.grades[(grade_id, notebook)]
+
+    def commit(self):
+        self.committed = True
+
+
+def _autograded(tmp_path, cells):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell("from cnncourse.checks import c1_convolution as checks",
+                                           metadata={"nbgrader": {"locked": True, "grade_id": "setup"}})])
+    nb.cells += [new_code_cell(src, metadata={"nbgrader": {"grade": True, "grade_id": gid, "points": 1}})
+                 for gid, src in cells]
+    folder = tmp_path / "autograded"
+    folder.mkdir()
+    nbformat.write(nb, str(folder / "nb.ipynb"))
+    return folder
+
+
+def test_judge_submission_lowers_a_forged_pass_and_flags_it(tmp_path):
+    folder = _autograded(tmp_path, [("a_tests", CELL), ("b_tests", "checks.public_output_size(output_size)")])
+    evidence_root = tmp_path / "evidence"
+    record(evidence.kernel_folder(evidence_root, folder), CELL, {"output_size": wrong_output_size})
+    grades = {("a_tests", "nb"): _FakeGrade(1.0), ("b_tests", "nb"): _FakeGrade(1.0)}  # the kernel was fooled
+    book = _FakeGradebook(grades)
+    course = type("Course", (), {"gradebook": lambda self: book})()
+    flagged, log = judge.judge_submission(course, "c1", "s", folder, evidence_root)
+    assert grades[("a_tests", "nb")].auto_score == 0.0 and grades[("b_tests", "nb")].auto_score == 0.0
+    assert [f[1] for f in flagged] == ["a_tests", "b_tests"] and book.committed
+    assert "no record" in flagged[1][2] and "2 grade cell(s) judged outside the kernel" in log
+
+
+def test_judge_submission_flags_a_notebook_it_cannot_judge_and_keeps_the_kernels_scores(tmp_path, monkeypatch):
+    folder = _autograded(tmp_path, [("a_tests", CELL)])
+    grades = {("a_tests", "nb"): _FakeGrade(1.0)}
+    course = type("Course", (), {"gradebook": lambda self: _FakeGradebook(grades)})()
+
+    def broken(nb, found):
+        raise RuntimeError("a fault of the judge")
+
+    monkeypatch.setattr(judge, "judge_notebook", broken)
+    flagged, log = judge.judge_submission(course, "c1", "s", folder, tmp_path / "evidence")
+    assert grades[("a_tests", "nb")].auto_score == 1.0
+    assert flagged == [["nb", "nb:not-judged", flagged[0][2]]] and "could not be judged" in log and "by hand" in flagged[0][2]

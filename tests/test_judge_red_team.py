@@ -3,7 +3,7 @@
 A tiny chapter uses two of Chapter 1's real checks (output_size: plain, create_mask_from_window: partial credit).
 Each attacker leaves the exercises unsolved (the stub, or an answer that is plainly wrong) and adds code that
 tampers with the checks, from top-level code or from inside a graded function's body. All submissions are graded
-in ONE sandboxed nbgrader autograde, judged outside the kernels as `cnncourse grade` judges them. Each attacker
+by `cnncourse grade` itself (a worker and a sandbox per submission, the judge after each autograde). Each attacker
 must score 0, and every attack that fooled the kernel's own run must be flagged.
 
 (A cell whose value exceeds its points makes nbgrader's autograde fail as a whole; `cnncourse grade` then reports that
@@ -13,9 +13,13 @@ What this does not stop: a function that reads the check's expected value out of
 while the check runs; see autograder/README.md, "Verdicts out of the kernel".
 """
 
+import copy
+
 import pytest
 
-from roundtrip import RoundTrip, grade_cell, locked_cell, notebook, solution_cell, write
+from cnncourse.grading.course import write_course_config
+from cnncourse.grading.grade import GRADED, grade
+from roundtrip import grade_cell, locked_cell, notebook, put_submission, solution_cell, write
 
 CHAPTER = "c0_forge"
 SETUP = "import numpy as np\nfrom cnncourse.checks import c1_convolution as checks"
@@ -123,9 +127,11 @@ get_ipython().set_custom_exc((BaseException,), lambda shell, etype, evalue, tb, 
 ''',
     # the records the judge reads, erased after every cell
     "erase_records": WRONG + SILENCE_ASSERTIONS + '''
-import os, shutil
-get_ipython().events.register(
-    "post_run_cell", lambda result: shutil.rmtree(os.path.expanduser("~/.cnncourse-evidence"), ignore_errors=True))
+import glob, os
+def _erase(result):
+    for path in glob.glob(os.path.expanduser("~/.cnncourse-evidence/*/*.npz")):
+        os.remove(path)
+get_ipython().events.register("post_run_cell", _erase)
 ''',
     # the records overwritten with garbage after every cell
     "forged_records": WRONG + SILENCE_ASSERTIONS + '''
@@ -156,63 +162,75 @@ get_ipython().set_custom_exc((_Harmless,), lambda shell, etype, evalue, tb, tb_o
 np.array_equal = lambda *a, **k: True
 ''',
 }
+ALTERNATIVE = '''def output_size(n, f, pad, stride):
+    return int(np.floor((n + 2 * pad - f) / stride)) + 1
+
+def create_mask_from_window(x):
+    return np.asarray(x) >= np.asarray(x).max()
+'''
 # Attacks that fooled the kernel's own run of the checks in this course (so the judge must lower and flag them).
 FOOL_THE_KERNEL = {"noop_checks", "silenced_assertions", "fake_checks_name", "sys_modules_swap", "inside_body",
                    "erase_records", "forged_records", "disabled_recorder", "partial_credit_forged"}
 
 
-def _chapter(tmp_path):
+def _repository(root):
+    """A repository with one chapter (source/c0_forge/forge.ipynb) and its nbgrader configuration; returns root."""
     nb = notebook(locked_cell(SETUP, "setup"), solution_cell(OUTPUT_SIZE, "output_size"),
                   grade_cell(OUTPUT_SIZE_TESTS, "output_size_tests", 1), solution_cell(MASK, "mask"),
                   grade_cell(MASK_TESTS, "mask_tests", 2))
-    write(nb, tmp_path / "src" / CHAPTER / "forge.ipynb")
-    return RoundTrip(tmp_path / "src" / CHAPTER, tmp_path / "course", sync=False)
+    write(nb, root / "source" / CHAPTER / "forge.ipynb")
+    write_course_config(root / "autograder", root / "source", root / "release")
+    return nb
 
 
-def _submission(rt, first_cell, keep_stub_cell=False):
-    nb = rt.release_notebooks()["forge"]
+def _submission(source, first_cell, second_cell="# defined above"):
+    nb = copy.deepcopy(source)
     cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
-    cells["output_size"].source = first_cell
-    if not keep_stub_cell:
-        cells["mask"].source = "# defined above"
-    return {"forge": nb}
+    cells["output_size"].source, cells["mask"].source = first_cell, second_cell
+    return {"forge.ipynb": nb}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    rt = _chapter(tmp_path_factory.mktemp("forge"))
-    submissions = {name: _submission(rt, code) for name, code in ATTACKS.items()}
-    submissions["solution"] = rt.source_notebooks()
-    submissions["alternative"] = _submission(rt, '''def output_size(n, f, pad, stride):
-    return int(np.floor((n + 2 * pad - f) / stride)) + 1
+    """Every attacker, the solution, a correct alternative and an untouched release, graded by `cnncourse grade`.
 
-def create_mask_from_window(x):
-    return np.asarray(x) >= np.asarray(x).max()
-''')
-    submissions["untouched"] = rt.release_notebooks()
-    return rt, rt.grade(submissions)
+    Returns {student: SubmissionResult}.
+    """
+    root = tmp_path_factory.mktemp("forge")
+    source = _repository(root)
+    submitted = root / "incoming" / "submitted"
+    for name, code in ATTACKS.items():
+        put_submission(submitted, name, _submission(source, code), chapter=CHAPTER)
+    put_submission(submitted, "solution", {"forge.ipynb": source}, chapter=CHAPTER)
+    put_submission(submitted, "alternative", _submission(source, ALTERNATIVE), chapter=CHAPTER)
+    put_submission(submitted, "untouched", _submission(source, STUBS), chapter=CHAPTER)
+    report = grade(root / "incoming", course_dir=root / "autograder", out=root / "out", workers=2)
+    return {result.student: result for result in report.submissions}
+
+
+def _scores(result):
+    assert result.status == GRADED, (result.student, result.status, result.message)
+    return {grade_id: score for (_, grade_id), (score, _) in result.cells.items()}
 
 
 def test_honest_submissions_keep_their_grades_and_are_not_flagged(graded):
-    rt, scores = graded
     for student in ("solution", "alternative"):
-        assert {g: s for g, (s, _) in scores[student].items()} == {"output_size_tests": 1.0, "mask_tests": 2.0}, student
-        assert rt.flagged[student] == [], student
-    assert {g: s for g, (s, _) in scores["untouched"].items()} == {"output_size_tests": 0.0, "mask_tests": 0.0}
-    assert rt.flagged["untouched"] == []
-    assert "2 grade cell(s) judged outside the kernel, 0 left to the kernel, 0 lowered" in rt.judge_log
+        assert _scores(graded[student]) == {"output_size_tests": 1.0, "mask_tests": 2.0}, student
+        assert graded[student].flagged == [], student
+    assert _scores(graded["untouched"]) == {"output_size_tests": 0.0, "mask_tests": 0.0}
+    assert graded["untouched"].flagged == []
+    log = graded["solution"].log.read_text()
+    assert "2 grade cell(s) judged outside the kernel, 0 left to the kernel, 0 lowered" in log
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
 def test_tampering_gains_no_point(graded, attack):
-    rt, scores = graded
-    got = {g: s for g, (s, _) in scores[attack].items()}
+    got = _scores(graded[attack])
     assert got == {"output_size_tests": 0.0, "mask_tests": 0.0}, f"{attack} scored {got}"
 
 
 @pytest.mark.parametrize("attack", sorted(FOOL_THE_KERNEL))
 def test_tampering_that_fooled_the_kernel_is_flagged(graded, attack):
-    rt, _ = graded
-    flagged = rt.flagged[attack]
+    flagged = graded[attack].flagged
     assert flagged, f"{attack}: the kernel's run was fooled, yet nothing was flagged"
     assert all("tampered with its checks" in message for _, _, message in flagged), flagged

@@ -21,6 +21,7 @@ import builtins
 import contextlib
 import io
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -341,13 +342,13 @@ def judge_submission(course, chapter, student, autograded, evidence_folder):
         course: the Course (its gradebook holds the kernel's scores, which nbgrader just wrote).
         chapter, student: the submission's names; autograded: the folder of its autograded notebooks.
         evidence_folder: the root the kernels recorded their checks' calls in (see evidence.kernel_folder).
-    Returns (flagged, log): [[notebook, grade_id, message]] for every cell whose score the judge lowered, and a few
-    lines for the grading log (cells judged, left to the kernel, lowered). A score is never raised: a kernel that
+    Returns (flagged, log): [[notebook, grade_id, message]] for every cell whose score the judge lowered (grade_id
+    "<notebook>:not-judged" for a notebook it could not judge at all: the kernel's verdicts then stand), and a few lines for the grading log
+    (cells judged, left to the kernel, lowered). A score is never raised: a kernel that
     failed its own checks keeps its failure.
     """
     import nbformat
-
-    import time
+    from nbgrader.api import MissingEntry
 
     started = time.monotonic()
     evidence = Evidence(kernel_folder(evidence_folder, autograded))
@@ -359,13 +360,24 @@ def judge_submission(course, chapter, student, autograded, evidence_folder):
             except Exception as err:  # noqa: BLE001 -- nbgrader wrote it; a notebook we cannot read changes nothing
                 lines.append(f"judge: {path.name} not read: {err}")
                 continue
-            for verdict in judge_notebook(nb, evidence):
+            try:
+                verdicts = judge_notebook(nb, evidence)
+            except Exception as err:  # noqa: BLE001 -- a fault of the judge must not fail the submission: flag it
+                lines.append(f"judge: {path.name} could not be judged: {type(err).__name__}: {err}")
+                flagged.append([path.stem, f"{path.stem}:not-judged", f"not judged outside the kernel ({type(err).__name__}: {err}); "
+                                               f"the kernel's verdicts stand: check this notebook by hand"])
+                continue
+            for verdict in verdicts:
                 if verdict.score is None:
                     unjudged += 1
                     lines.append(f"judge: {path.stem}/{verdict.grade_id} left to the kernel: {verdict.message}")
                     continue
                 judged += 1
-                grade = gb.find_grade(verdict.grade_id, path.stem, chapter, student)
+                try:
+                    grade = gb.find_grade(verdict.grade_id, path.stem, chapter, student)
+                except MissingEntry:  # nbgrader recorded no grade for it: nothing to lower
+                    lines.append(f"judge: {path.stem}/{verdict.grade_id} has no grade in the gradebook")
+                    continue
                 kernel = float(grade.auto_score or 0.0)
                 if verdict.score < kernel - 1e-9:
                     grade.auto_score = verdict.score

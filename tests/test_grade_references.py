@@ -17,9 +17,11 @@ from roundtrip import edit_cell, put_submission, read_folder
 
 CH = "c1_convolution"
 NB = "c1_1_convolution_numpy"
-# conv_forward and conv_backward call the student's zero_pad, which calls the reference: they fail with it. Using the
-# package's conv_single_step inside one's own conv_forward is allowed (only the copied function loses its points).
-CALLERS = {"zero_pad_tests": {"conv_forward_tests", "conv_backward_tests"}, "conv_single_step_tests": set()}
+# conv_forward and conv_backward call the student's zero_pad, which calls the reference. One mistake, one loss: their
+# hidden tests run with the course's zero_pad, and their public checks find that the chain passes with it, so they keep
+# their points and only zero_pad loses. Using the package's conv_single_step inside one's own conv_forward is allowed
+# too (only the copied function loses its points).
+CALLERS = {"zero_pad_tests": set(), "conv_single_step_tests": set()}
 
 
 @pytest.fixture(scope="module")

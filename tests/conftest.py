@@ -13,17 +13,25 @@ SYSTEM_MODULES = {
 }
 
 
+# Trainings that must reach a result (tens of seconds each): system tier too.
+SYSTEM_TESTS = {
+    "test_fast_training_beats_the_mean_landmark_predictor_on_held_out_faces", "test_short_trainings_beat_chance",
+    "test_transfer_vs_scratch_result_and_plot", "test_short_training_beats_an_untrained_encoder_on_held_out_people",
+    "test_plain_vs_residual_result_and_plot", "test_style_transfer_lowers_the_style_cost_and_keeps_pixels_in_range",
+}
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "system: runs a whole system (nbgrader, notebooks, a browser, Dask, pip); "
                                        "left out by `make check`")
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark the system tier (see SYSTEM_MODULES) and every executed notebook (nbval) with `system`."""
+    """Mark the system tier (SYSTEM_MODULES, SYSTEM_TESTS) and every executed notebook (nbval) with `system`."""
     for item in items:
         module = getattr(item, "module", None)
         name = module.__name__.rpartition(".")[2] if module is not None else ""
-        if name in SYSTEM_MODULES or str(item.fspath).endswith(".ipynb"):
+        if name in SYSTEM_MODULES or item.name.split("[")[0] in SYSTEM_TESTS or str(item.fspath).endswith(".ipynb"):
             item.add_marker(pytest.mark.system)
 
 

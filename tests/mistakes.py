@@ -161,9 +161,12 @@ MISTAKES += [
             old="S = ops.transpose(ops.reshape(a_S, (n_H * n_W, n_C)))\n    G = ops.transpose(ops.reshape(a_G, (n_H * n_W, n_C)))",
             new="S = ops.reshape(a_S, (n_C, n_H * n_W))\n    G = ops.reshape(a_G, (n_C, n_H * n_W))",
             loses={"layer_style_cost_tests"}, message="layer_style_cost"),
-    # A^T A instead of A A^T: (n_H n_W, n_H n_W) instead of (n_C, n_C). Costs gram_matrix only: the callers' public
-    # checks find that the mistake starts there, and their hidden tests use the course's gram_matrix.
-    Mistake(*_C6, "gram_matrix", old="ops.matmul(A, ops.transpose(A))", new="ops.matmul(ops.transpose(A), A)",
+    # the Gram matrix averaged over the positions instead of summed. Costs gram_matrix only: the callers' public
+    # checks find that the mistake starts there, and their hidden tests use the course's gram_matrix. (A^T A, the
+    # other classic, is tested directly in test_mistakes_direct_c5_c6.py: graded whole, its (n_H n_W)^2 matrices
+    # in the notebook's style-transfer run can exhaust the grading kernel's memory, and the kernel dies.)
+    Mistake(*_C6, "gram_matrix", old="ops.matmul(A, ops.transpose(A))",
+            new="ops.matmul(A, ops.transpose(A)) / ops.cast(ops.shape(A)[1], A.dtype)",
             loses={"gram_matrix_tests"}, message="gram_matrix"),
     # pixels left outside [0, 1] after the step
     Mistake(*_C6, "optimisation_step", old="    generated.assign(ops.clip(generated, 0.0, 1.0))\n", new="",

@@ -19,6 +19,7 @@ example loses zero_pad_tests alone. tests/test_mistakes_direct_c1.py proves it w
 under nbgrader.
 """
 
+import inspect
 from dataclasses import dataclass, field
 
 
@@ -44,6 +45,23 @@ class Mistake:
     def expected(self):
         """{grade_id: score} of the grade cells this mistake changes (0 for `loses`, the points of `keeps`)."""
         return {**{gid: 0.0 for gid in self.loses}, **{gid: float(points) for gid, points in self.keeps}}
+
+    def namespace(self, functions, base=None):
+        """The notebook's graded functions defined from the course's source, this mistake applied, in one namespace.
+
+        functions: {name: the package module holding its reference}; base: names the notebook also has (imports).
+        Returns the namespace dict, as a notebook's globals would hold it.
+        """
+        namespace = dict(base or {})
+        for module in set(functions.values()):
+            namespace.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
+        for name, module in functions.items():
+            source = inspect.getsource(getattr(module, name))
+            if name == self.cell_grade_id:
+                assert source.count(self.old) == 1, f"{self.label}: `old` is not in {module.__name__}.{name} once"
+                source = source.replace(self.old, self.new)
+            exec(compile(source, f"<{self.notebook}: {name}>", "exec"), namespace)  # noqa: S102 - the course's source
+        return namespace
 
     @property
     def label(self):

@@ -7,7 +7,6 @@ same through the grader; this keeps the file honest in seconds.
 """
 
 import contextlib
-import inspect
 import io
 
 import keras
@@ -32,16 +31,7 @@ ENTRIES = [m for m in MISTAKES if m.chapter == "c1_convolution"]
 
 
 def _notebook(cells, mistake):
-    namespace = {"keras": keras, "layers": layers}
-    for module in set(cells.values()):
-        namespace.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
-    for name, module in cells.items():
-        source = inspect.getsource(getattr(module, name))
-        if name == mistake.cell_grade_id:
-            assert source.count(mistake.old) == 1, f"{mistake.label}: `old` is not in {module.__name__}.{name} once"
-            source = source.replace(mistake.old, mistake.new)
-        exec(compile(source, f"<{mistake.notebook}: {name}>", "exec"), namespace)  # noqa: S102 - the course's source
-    return namespace
+    return mistake.namespace(cells, base={"keras": keras, "layers": layers})
 
 
 def _run_cell(checks, name, fn, kinds):

@@ -5,7 +5,6 @@ The cells that fail must be exactly the entry's `loses`, and each failure must n
 round trip (test_roundtrip_chapters.py) proves the same through the grader; this keeps the file honest in seconds.
 """
 
-import inspect
 
 import pytest
 
@@ -28,16 +27,7 @@ ENTRIES = [m for m in MISTAKES if m.notebook in GRADED]
 
 
 def _notebook(graded, mistake):
-    namespace = {}
-    for module, _ in graded.values():
-        namespace.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
-    for name, (module, _) in graded.items():
-        source = inspect.getsource(getattr(module, name))
-        if name == mistake.cell_grade_id:
-            assert source.count(mistake.old) == 1, f"{mistake.label}: `old` is not in {module.__name__}.{name} once"
-            source = source.replace(mistake.old, mistake.new)
-        exec(compile(source, f"<{mistake.notebook}: {name}>", "exec"), namespace)  # noqa: S102 - the course's source
-    return namespace
+    return mistake.namespace({name: module for name, (module, _) in graded.items()})
 
 
 def _failed_cells(mistake, run_public=True):

@@ -49,9 +49,9 @@ def _exchange(args):
 
 
 def _bench(args):
-    from cnncourse.bench import run_benchmark
+    from cnncourse.bench import run_and_report
 
-    run_benchmark(args.name, repeats=args.repeats)  # None: the benchmark's own default
+    run_and_report(args.name, repeats=args.repeats, json_path=args.json)  # repeats None: the benchmark's default
     return 0
 
 
@@ -135,6 +135,8 @@ def make_parser():
     p.add_argument("--repeats", type=int, default=None,
                    help="timed repetitions (conv: 20); training steps per network (nets: 3); seeds (residual, transfer: 3); "
                         "submissions (grade, grade-dask: 40; grade-chapters: 2 per chapter)")
+    p.add_argument("--json", metavar="FILE", default=None,
+                   help="also write the figures as JSON to FILE, with the backend, mode and accelerators that ran them")
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("doctor", help="check the installation: packages, Jupyter extensions, data, mode")

@@ -14,18 +14,41 @@ MODES = ("fast", "full", "grade")
 ENV_VAR = "CNNCOURSE_MODE"
 
 
-def gpu_available():
-    """Return True when the Keras backend sees at least one GPU."""
+def active_backend():
+    """The Keras backend this process uses: KERAS_BACKEND, else Keras' own default ("tensorflow")."""
+    import keras
+
+    return keras.backend.backend()
+
+
+def accelerators(backend=None):
+    """The GPUs a backend sees, without importing the other backend.
+
+    Args:
+        backend: "tensorflow" or "jax"; None: the active Keras backend.
+    Returns:
+        list of str, one per GPU, e.g. ["GPU:0 NVIDIA H200"] (empty on a CPU, or when that backend is not
+        installed).
+    """
+    backend = backend or active_backend()
     try:
-        import tensorflow as tf
-    except ImportError:  # JAX backend on a GPU machine without TensorFlow
-        try:
+        if backend == "jax":
             import jax
 
-            return any(d.platform == "gpu" for d in jax.devices())
-        except Exception:
-            return False
-    return bool(tf.config.list_physical_devices("GPU"))
+            return [f"GPU:{d.id} {getattr(d, 'device_kind', d.platform)}" for d in jax.devices()
+                    if d.platform in ("gpu", "cuda", "rocm")]
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            return [f"GPU:{k} {d.name}" for k, d in enumerate(tf.config.list_physical_devices("GPU"))]
+    except (ImportError, RuntimeError):  # not installed, or no platform could start
+        return []
+    return []
+
+
+def gpu_available():
+    """Return True when the active Keras backend sees at least one GPU."""
+    return bool(accelerators())
 
 
 def mode():

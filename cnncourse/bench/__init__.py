@@ -4,9 +4,14 @@ Benchmarks are measurements, not tests: they print figures for the notes; they a
 """
 
 import importlib
+import json
+import math
+import platform
+import time
+from pathlib import Path
 
 BENCHMARKS = {
-    "conv": ("cnncourse.bench.conv", "loop vs vectorized numpy vs tf.nn.conv2d on 16x32x32x16, 32 3x3 filters"),
+    "conv": ("cnncourse.bench.conv", "loop vs vectorized numpy vs the backend's conv on 16x32x32x16, 32 3x3 filters"),
     "mnist": ("cnncourse.bench.mnist", "Chapter 1 ConvNet: held-out accuracy and training throughput (mode-aware)"),
     "lenet": ("cnncourse.bench.lenet", "Chapter 2 LeNet-5: held-out accuracy and training throughput (mode-aware)"),
     "nets": ("cnncourse.bench.nets", "Chapter 2 networks: parameters and multiplications next to keras.applications, "
@@ -36,3 +41,59 @@ def run_benchmark(name, repeats=None):
     module, _, function = BENCHMARKS[name][0].partition(":")
     run = getattr(importlib.import_module(module), function or "run")
     return run() if repeats is None else run(repeats=repeats)
+
+
+def jsonable(value):
+    """`value` with numpy scalars and small arrays as plain numbers and lists, for json.dump.
+
+    Dicts, lists and tuples are converted item by item (keys become str); arrays of up to 10,000 numbers become
+    nested lists, larger ones {"shape": [...], "dtype": "..."}; NaN and infinities become None (JSON has neither);
+    objects that are no data (a trained model, a figure) become "<TypeName>".
+    """
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist()) if value.size <= 10_000 else {"shape": list(value.shape),
+                                                                      "dtype": str(value.dtype)}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return f"<{type(value).__name__}>"
+
+
+def write_json(path, name, result, seconds):
+    """Write one bench's figures to `path` as JSON, with what ran it; return the written dict.
+
+    Args:
+        path: file to write (its folder is created).
+        name: the benchmark's name; result: what its run() returned; seconds: its wall time.
+    Returns:
+        dict {"bench", "seconds", "keras_backend", "mode", "python", "machine", "accelerators", "result"}.
+    """
+    import keras
+
+    from cnncourse import config
+
+    report = {"bench": name, "seconds": seconds, "keras_backend": keras.backend.backend(), "mode": config.mode(),
+              "python": platform.python_version(), "machine": platform.machine(),
+              "accelerators": config.accelerators(), "result": jsonable(result)}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1) + "\n")
+    return report
+
+
+def run_and_report(name, repeats=None, json_path=None):
+    """run_benchmark(name, repeats), then write_json(json_path, ...) when json_path is given; return the result."""
+    start = time.perf_counter()
+    result = run_benchmark(name, repeats)
+    if json_path is not None:
+        write_json(json_path, name, result, time.perf_counter() - start)
+    return result

@@ -17,6 +17,7 @@ from cnncourse.models.c2_classic import require_number
 from cnncourse.models.twins import build_face_encoder, mean_triplet_loss, mine_triplets
 from cnncourse.models.c5_verification import auc, best_threshold, encode_images, rates_at, roc_curve
 from cnncourse.ops.validate import require_int
+from cnncourse.train import triplet_gradient_step
 
 # Measured on 2 CPU cores shared with other work, 60 held-out people, 1000 pairs: fast 32 s of training, AUC 0.95,
 # accuracy 0.89 (an untrained encoder: AUC 0.51). Full mode, measured on the same CPU (1,056 s of training): 98.0 % on
@@ -51,32 +52,11 @@ def _check_settings(settings):
 
 def _make_gradient_step(encoder, optimizer, alpha):
     """A compiled step(images, labels) -> (loss, number of triplets): embed, mine semi-hard triplets from these
-    embeddings, descend the triplet loss.
-
-    Backend-specific (TensorFlow: tf.function, GradientTape, and tf.numpy_function to run the numpy mining inside
-    the graph; the indices it returns carry no gradient, the gathers that follow do).
-    Raises RuntimeError on another Keras backend, saying which one is needed.
+    embeddings, descend the triplet loss. The backend-specific part lives in cnncourse.train.triplet_gradient_step.
     """
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(f"the triplet training step is written for the TensorFlow backend, but Keras runs on "
-                           f"{keras.backend.backend()!r}: set KERAS_BACKEND=tensorflow before Python starts")
-    import tensorflow as tf
-
-    def mine(embeddings, labels):
-        return mine_triplets(embeddings, labels, alpha)
-
-    @tf.function
-    def step(images, labels):
-        with tf.GradientTape() as tape:
-            embeddings = encoder(images, training=True)
-            triplets = tf.numpy_function(mine, [tf.stop_gradient(embeddings), labels], tf.int64)
-            triplets = tf.reshape(triplets, (-1, 3))
-            loss = mean_triplet_loss(*(tf.gather(embeddings, triplets[:, k]) for k in range(3)), alpha)
-        gradients = tape.gradient(loss, encoder.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, encoder.trainable_variables))
-        return loss, tf.shape(triplets)[0]
-
-    return step
+    return triplet_gradient_step(encoder, optimizer,
+                                 lambda embeddings, labels: mine_triplets(embeddings, labels, alpha),
+                                 lambda anchor, positive, negative: mean_triplet_loss(anchor, positive, negative, alpha))
 
 
 def train_triplet_encoder(settings, seed=0):

@@ -157,6 +157,9 @@ def main(argv=None):
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
+        from cnncourse.config import require_supported_backend
+
+        require_supported_backend()
         return args.func(args)
     except (ValueError, FileNotFoundError) as err:
         print(f"cnncourse {args.command}: error: {err}", file=sys.stderr)

@@ -12,10 +12,27 @@ import os
 
 MODES = ("fast", "full", "grade")
 ENV_VAR = "CNNCOURSE_MODE"
+BACKENDS = ("tensorflow", "jax")  # the Keras backends the course runs on (docs/architecture.md, "Two backends")
+
+
+def require_supported_backend():
+    """Raise ValueError, saying what is supported, when KERAS_BACKEND names a backend the course does not run on.
+
+    Reads the environment only (before Keras is imported, which would fail less clearly). Unset means tensorflow.
+    Returns the backend's name.
+    """
+    value = os.environ.get("KERAS_BACKEND", "").strip()
+    if value and value not in BACKENDS:
+        raise ValueError(f"KERAS_BACKEND={value!r} is not a backend this course runs on; set it to one of "
+                         f"{', '.join(BACKENDS)} (or leave it unset for tensorflow) before Python starts")
+    return value or "tensorflow"
 
 
 def active_backend():
-    """The Keras backend this process uses: KERAS_BACKEND, else Keras' own default ("tensorflow")."""
+    """The Keras backend this process uses: KERAS_BACKEND, else Keras' own default ("tensorflow").
+
+    Raises ValueError (require_supported_backend) for a backend the course does not run on."""
+    require_supported_backend()
     import keras
 
     return keras.backend.backend()
@@ -72,6 +89,7 @@ def pick(fast, full):
 
 def describe_mode():
     """One line that says the mode, why, and how to change it."""
+    require_supported_backend()
     m = mode()
     why = f"set by {ENV_VAR}" if os.environ.get(ENV_VAR) else ("a GPU was found" if m == "full" else "no GPU found")
     return f"cnncourse mode: {m} ({why}); set {ENV_VAR}=fast or full before starting Jupyter to change it."

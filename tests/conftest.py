@@ -4,12 +4,13 @@ what the browser tier checked (or why it was skipped)."""
 
 import pytest
 
-# Tests that run whole systems: nbgrader, notebooks, kernels in the sandbox, pip, a browser, a Dask cluster, or
-# trainings of a minute. `make test` runs them with everything else; `make check` (the edit loop) leaves them out.
+# Tests that run whole systems: nbgrader, notebooks, kernels in the sandbox, pip, a browser, a Dask cluster, the JAX
+# backend in subprocesses, or trainings of a minute. `make test` runs them with everything else; `make check` (the
+# edit loop) leaves them out.
 SYSTEM_MODULES = {
     "test_browser", "test_build", "test_class_loop", "test_feedback", "test_grade", "test_grade_bad_input",
-    "test_grade_dask", "test_grade_intake", "test_grade_references", "test_install", "test_judge_red_team",
-    "test_lab", "test_roundtrip_chapters", "test_student_edition",
+    "test_grade_dask", "test_grade_intake", "test_grade_references", "test_install", "test_jax_tier",
+    "test_judge_red_team", "test_lab", "test_roundtrip_chapters", "test_student_edition",
 }
 
 

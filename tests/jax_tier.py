@@ -8,6 +8,8 @@ Parts:
     imports           every module of the package imports (TensorFlow blocked)
     trainings         one smoke run (grade settings) of every chapter's training, losses included
     bench NAME        `cnncourse bench NAME` at grade size
+    twins IN OUT      the JAX twins of the package's two custom gradient steps on the inputs in IN.npz (see
+                      twin_problem); their results go to OUT.npz, to be compared with TensorFlow's
 """
 
 import importlib
@@ -68,6 +70,63 @@ def _trainings():
     ]
 
 
+def twin_problem(inputs):
+    """The two problems that test_jax_tier compares across backends, built from the arrays of `inputs`.
+
+    Args:
+        inputs: dict of arrays: "weights_0" ... (a face encoder's weights, as get_weights() lists them), "images"
+            float32 (n, 32, 32, 3), "labels" int (n,), "pixels" float32 (1, 6, 5, 3), "target" float32 (1, 6, 5, 3).
+    Returns:
+        (encoder, images, labels, pixels, cost_fn): the encoder (build_face_encoder(32, 16)) holding those weights,
+        and a cost of the pixels, J = sum((tanh(3 pixels) - target)^2), with J_content = J / 2, J_style = 2 J.
+    """
+    import keras
+    import numpy as np
+
+    from cnncourse.models.twins import build_face_encoder
+
+    encoder = build_face_encoder(32, 16)
+    encoder.set_weights([inputs[f"weights_{k}"] for k in range(len(encoder.get_weights()))])
+    target = keras.ops.convert_to_tensor(inputs["target"])
+
+    def cost_fn(image):
+        J = keras.ops.sum(keras.ops.square(keras.ops.tanh(3.0 * image) - target))
+        return J, 0.5 * J, 2.0 * J
+
+    return encoder, inputs["images"], np.asarray(inputs["labels"]), inputs["pixels"], cost_fn
+
+
+def twin_steps(inputs, triplet_step, pixel_steps):
+    """Run one triplet step (SGD 0.5) and two pixel steps of each kind (Adam 0.05) on twin_problem(inputs).
+
+    Args:
+        inputs: as for twin_problem.
+        triplet_step: cnncourse.train.triplet_gradient_step (it picks the backend's version).
+        pixel_steps: {name: function(generated, cost_fn, optimizer) -> no-argument step}.
+    Returns:
+        dict of numpy arrays: "triplet_loss", "triplet_count", "weights_0" ... after the step, and per pixel step
+        name "<name>_pixels" after two steps and "<name>_costs" (2, 3) returned by them.
+    """
+    import keras
+    import numpy as np
+
+    from cnncourse.models.twins import mean_triplet_loss, mine_triplets
+
+    encoder, images, labels, pixels, cost_fn = twin_problem(inputs)
+    step = triplet_step(encoder, keras.optimizers.SGD(0.5), lambda e, y: mine_triplets(e, y, 0.2),
+                        lambda a, p, n: mean_triplet_loss(a, p, n, 0.2))
+    loss, count = step(images, labels)
+    out = {"triplet_loss": np.float64(keras.ops.convert_to_numpy(loss)), "triplet_count": np.int64(count)}
+    out.update({f"weights_{k}": w for k, w in enumerate(encoder.get_weights())})
+    for name, make in pixel_steps.items():
+        generated = keras.Variable(pixels)
+        run = make(generated, cost_fn, keras.optimizers.Adam(0.05))
+        costs = [[float(keras.ops.convert_to_numpy(c)) for c in run()] for _ in range(2)]
+        out[f"{name}_pixels"] = np.asarray(keras.ops.convert_to_numpy(generated))
+        out[f"{name}_costs"] = np.asarray(costs)
+    return out
+
+
 def _summary(result):
     """A one-line view of a training's result: its scalar figures."""
     if isinstance(result, str):
@@ -96,8 +155,17 @@ def main(argv):
         from cnncourse.bench import run_benchmark
 
         run_benchmark(argv[1], repeats=int(argv[2]) if len(argv) > 2 else None)
+    elif part == "twins":
+        import numpy as np
+
+        from cnncourse.ops.c6_step import jax_compiled_step, jax_optimisation_step
+        from cnncourse.train import triplet_gradient_step
+
+        steps = {"eager": lambda g, c, o: (lambda: jax_optimisation_step(g, c, o)), "compiled": jax_compiled_step}
+        np.savez(argv[2], **twin_steps(dict(np.load(argv[1])), triplet_gradient_step, steps))
+        print(f"wrote {argv[2]}")
     else:
-        raise SystemExit(f"unknown part {part!r}; expected imports, trainings or bench NAME")
+        raise SystemExit(f"unknown part {part!r}; expected imports, trainings, bench NAME or twins IN OUT")
     assert "tensorflow" not in sys.modules, "TensorFlow was imported"
     return 0
 

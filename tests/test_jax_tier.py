@@ -12,10 +12,14 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbclient import NotebookClient
 
 from cnncourse.bench import BENCHMARKS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from jax_tier import twin_steps  # noqa: E402  (tests/ is not a package)
 
 REPO = Path(__file__).resolve().parent.parent
 TIER = REPO / "tests" / "jax_tier.py"
@@ -36,6 +40,39 @@ def run_tier(*args, timeout=900):
                           text=True, timeout=timeout, check=False)
     assert done.returncode == 0, f"jax_tier.py {' '.join(args)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-6000:]}"
     return done.stdout
+
+
+def test_jax_twins_take_the_same_steps_as_tensorflow(tmp_path):
+    """The JAX triplet step and both JAX pixel steps (eager, jitted) against TensorFlow's, from the same start."""
+    import keras
+
+    from cnncourse.models.twins import build_face_encoder
+    from cnncourse.ops.c6_step import optimisation_step
+    from cnncourse.train import triplet_gradient_step
+
+    rng = np.random.default_rng(7)
+    keras.utils.set_random_seed(7)
+    weights = build_face_encoder(32, 16).get_weights()
+    inputs = {f"weights_{k}": w for k, w in enumerate(weights)}
+    inputs.update(images=rng.random((12, 32, 32, 3), dtype=np.float32), labels=np.repeat(np.arange(4), 3),
+                  pixels=rng.uniform(0, 1, (1, 6, 5, 3)).astype(np.float32),
+                  target=rng.uniform(-1, 1, (1, 6, 5, 3)).astype(np.float32))
+    np.savez(tmp_path / "in.npz", **inputs)
+    run_tier("twins", str(tmp_path / "in.npz"), str(tmp_path / "out.npz"))
+    on_jax = dict(np.load(tmp_path / "out.npz"))
+    on_tf = twin_steps(inputs, triplet_gradient_step,
+                       {"tape": lambda g, c, o: (lambda: optimisation_step(g, c, o))})
+    assert on_jax["triplet_count"] == on_tf["triplet_count"] == 4 * 3 * 2  # every (anchor, positive) pair
+    np.testing.assert_allclose(on_jax["triplet_loss"], on_tf["triplet_loss"], rtol=1e-4)
+    moved = [k for k in range(len(weights)) if not np.allclose(on_tf[f"weights_{k}"], weights[k])]
+    assert len(moved) >= 5, "the TensorFlow step should have moved the trainable weights"
+    for k in range(len(weights)):
+        np.testing.assert_allclose(on_jax[f"weights_{k}"], on_tf[f"weights_{k}"], rtol=1e-3, atol=1e-5,
+                                   err_msg=f"weight {k} after one triplet step")
+    assert not np.allclose(on_tf["tape_pixels"], inputs["pixels"])
+    for name in ("eager", "compiled"):
+        np.testing.assert_allclose(on_jax[f"{name}_pixels"], on_tf["tape_pixels"], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(on_jax[f"{name}_costs"], on_tf["tape_costs"], rtol=1e-4)
 
 
 def test_every_module_imports_without_tensorflow():

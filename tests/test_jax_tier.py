@@ -80,10 +80,10 @@ def test_every_module_imports_without_tensorflow():
     assert "without TensorFlow" in out
 
 
-def test_every_training_runs_a_step():
+def test_every_training_no_bench_runs_takes_its_steps():
     out = run_tier("trainings")
     print(out)
-    assert out.count(" s; ") == 10, out  # one line per training
+    assert out.count(" s; ") == 4, out  # one line per training
 
 
 @pytest.mark.parametrize("name", BENCHES)

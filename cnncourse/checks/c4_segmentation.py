@@ -132,7 +132,7 @@ def _check_transpose_case(conv_transpose_forward, A, W, b, stride, pad, want, ca
                   "pad:pad + n_W, :]")
     if getattr(Z, "shape", None) == (want.shape[0], n_H + pad, n_W + pad, want.shape[3]) and pad > 0:
         fail(f"Z: expected shape {want.shape}, got {Z.shape}, the canvas cropped on one side only", case,
-             hint=f"crop pad={pad} from BOTH sides: the top and the bottom, the left and the right (the lecture's "
+             hint=f"crop pad={pad} from BOTH sides: the top and the bottom, the left and the right (the usual "
                   "4x4 drawing of stride 2, padding 1 crops only the top row and the left column)")
     expect_shape(Z, want.shape, "Z", case,
                  hint="the filter of input pixel (h, w) starts at row h * stride and column w * stride, so n_H = "
@@ -161,7 +161,7 @@ def _check_transpose_case(conv_transpose_forward, A, W, b, stride, pad, want, ca
 def public_conv_transpose_forward(conv_transpose_forward):
     """The lecture's example worked by hand, a stride-1 case, then channels, a batch and a bias."""
     A, W, b = _one_channel(LECTURE_INPUT, LECTURE_FILTER)
-    case = "the lecture's example: input [[1, 2], [3, 4]], filter [[1, 2, 3], [4, 5, 6], [7, 8, 9]], stride 2"
+    case = "the worked example: input [[1, 2], [3, 4]], filter [[1, 2, 3], [4, 5, 6], [7, 8, 9]], stride 2"
     Z = _check_transpose_case(conv_transpose_forward, A, W, b, 2, 0, LECTURE_CANVAS[None, :, :, None],
                               case + ", pad 0 (the full 5x5 canvas)")
     expect_close(Z[0, 1:, 1:, 0], LECTURE_OUTPUT_4X4, "the lecture's 4x4 (the canvas without row 0 and column 0)",

@@ -190,7 +190,8 @@ def alexnet(input_shape=(227, 227, 3), n_classes=1000):
 # --- VGG-16 -------------------------------------------------------------------------------------------
 
 def vgg16(input_shape=(224, 224, 3), n_classes=1000):
-    """VGG-16 (Simonyan and Zisserman, 2014): five blocks of 3x3 "same" convolutions, each closed by a 2x2 max pool.
+    """VGG-16 (Simonyan and Zisserman, 2014; ICLR 2015): five blocks of 3x3 "same" convolutions, each closed by a 2x2
+    max pool.
 
     Layer names and shapes are those of keras.applications.VGG16(weights=None).
 

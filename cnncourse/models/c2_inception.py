@@ -31,7 +31,8 @@ def inception_module(x, filters=None, name="3a"):
     Args:
         x: Keras tensor (batch, n_H, n_W, n_C_prev).
         filters: dict with the keys of INCEPTION_3A (the default) giving each convolution's filter count.
-        name: prefix of the layer names (see the module docstring).
+        name: prefix of the layer names, in branch order: {name}_1x1, {name}_3x3_reduce, {name}_3x3,
+            {name}_5x5_reduce, {name}_5x5, {name}_pool, {name}_pool_proj, {name}_concat (see the module docstring).
     Returns:
         Keras tensor (batch, n_H, n_W, filters["1x1"] + filters["3x3"] + filters["5x5"] + filters["pool_proj"]).
     """

@@ -24,7 +24,7 @@ CAPTION = (
     "its value, on the canvas (red frame); where copies overlap, the numbers <i>add</i>, and the middle cell ends up "
     "with a part of all four. Set the stride to 1: the copies overlap more. Set it to 3: they no longer touch and "
     "rows of zeros appear between them. Raise the padding: a wider grey border of the canvas is thrown away. "
-    "Find two settings that turn the 2x2 input into a 4x4 output. (The lecture draws stride 2, padding 1 as 4x4: "
+    "Find two settings that turn the 2x2 input into a 4x4 output. (The usual drawing shows stride 2, padding 1 as 4x4: "
     "that is this canvas with only its top row and left column thrown away.)"
 )
 

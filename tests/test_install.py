@@ -19,8 +19,9 @@ from cnncourse.doctor import check_backends, check_extensions, check_pins, pinne
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHONS = ("3.11", "3.12", "3.13")  # pyproject.toml's requires-python; cnncourse/preflight.py's SUPPORTED
-# the newest patch release each resolution pretends to be (soupsieve 4.1.3 needs 3.11.5 or later)
-FULL_VERSION = {"3.11": "3.11.9", "3.12": "3.12.1", "3.13": "3.13.0"}
+# the release each resolution is for: 3.11.2 is Debian 12's python3.11, older than soupsieve 4.1.3 allows (3.11.5),
+# so constraints.txt pins soupsieve by python_full_version; 3.11.5 and later resolve as 3.12 and 3.13 do
+FULL_VERSION = {"3.11": "3.11.2", "3.12": "3.12.1", "3.13": "3.13.0"}
 INSTALLS = {"cpu": ("constraints.txt",), "gpu": ("constraints.txt", "constraints-gpu.txt")}
 ENVIRONMENT_FILES = {"cpu": "environment.yml", "gpu": "environment-gpu.yml"}
 # The registry serves no separate metadata files, so a plain dry run downloads every wheel (the GPU install's CUDA

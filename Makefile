@@ -22,8 +22,10 @@ EXTRA := $(if $(filter 1,$(GPU)),gpu,cpu)
 CONSTRAINTS := -c constraints.txt $(if $(filter 1,$(GPU)),-c constraints-gpu.txt)
 SUPPORTED_PYTHON := import sys; sys.exit(sys.version_info[:2] not in [(3, 11), (3, 12), (3, 13)])
 # a pyenv shim may be on PATH and still fail to run: each candidate must run and be a supported version
-PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in python3.11 python3.12 python3.13 python3; do \
 	$$p -c '$(SUPPORTED_PYTHON)' >/dev/null 2>&1 && $$p -c 'import sys; print(sys.executable)' && break; done)
+endif
 PYTHON_ID := $(if $(PYTHON),$(shell $(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])' 2>&1))
 VENV ?= .venv
 BIN := $(VENV)/bin

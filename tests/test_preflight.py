@@ -140,3 +140,13 @@ def test_the_environment_stamp_changes_with_the_install_type_and_the_interpreter
     assert stamp(f"PYTHON={sys.executable}") == cpu
     assert stamp(f"PYTHON={sys.executable}", "GPU=1") != cpu
     assert stamp(f"PYTHON={alias}", "GPU=0") != cpu
+
+
+def test_supported_versions_are_pyprojects_requires_python():
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    requires = SpecifierSet(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"])
+    allowed = tuple((3, minor) for minor in range(8, 16) if requires.contains(f"3.{minor}.5"))
+    assert allowed == preflight.SUPPORTED, f"pyproject.toml allows {allowed}, preflight.py {preflight.SUPPORTED}"

@@ -26,7 +26,7 @@ ifeq ($(origin PYTHON),undefined)
 PYTHON := $(shell for p in python3.11 python3.12 python3.13 python3; do \
 	$$p -c '$(SUPPORTED_PYTHON)' >/dev/null 2>&1 && $$p -c 'import sys; print(sys.executable)' && break; done)
 endif
-PYTHON_ID := $(if $(PYTHON),$(shell $(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])' 2>&1))
+PYTHON_ID := $(if $(PYTHON),$(shell $(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])' 2>/dev/null))
 VENV ?= .venv
 BIN := $(VENV)/bin
 # what the environment is made of: the pins, the install type and the interpreter; any change rebuilds it
@@ -47,7 +47,7 @@ $(STAMP): pyproject.toml constraints.txt constraints-gpu.txt requirements-nodeps
 	@if [ "$$(cat $(VENV)/.install-kind 2>/dev/null)" != '$(INSTALL_KIND)' ]; then \
 		echo "new environment in $(VENV): $(INSTALL_KIND)"; $(PYTHON) -m venv --clear $(VENV); fi
 	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
-	$(BIN)/python -m pip install --quiet $(CONSTRAINTS) -e .[$(EXTRA)]
+	$(BIN)/python -m pip install --quiet $(CONSTRAINTS) -e '.[$(EXTRA)]'
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp cnncourse/jupyter/labconfig/default_setting_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json

@@ -1,28 +1,57 @@
-# The two commands of the README, and the instructor's steps. Every target sets up .venv first.
+# The two commands of the README, and the instructor's steps. Every target sets up the virtual environment first.
 #   make lab    open the course in JupyterLab (students)
 #   make test   run every test: unit, oracle, nbgrader round trip, build reproducibility, nbval, and the browser
 #               tier (Chromium driven by Playwright; skipped, saying why, where /usr/bin/chromium is missing)
 #   make check  the quick one for the edit loop: unit and oracle tests only (no nbgrader, notebooks, browser, Dask)
-# Python 3.11 is required (TensorFlow 2.21 wheels); override with `make PYTHON=/path/to/python3.11 ...`.
+# The install matrix (docs/architecture.md, "The install matrix"):
+#   GPU=0       the CPU install, the default: pip's extra `cpu` (tensorflow-cpu, jax, jaxlib), constraints.txt
+#   GPU=1       the GPU install: extra `gpu` (tensorflow[and-cuda], jax[cuda12]), constraints.txt and
+#               constraints-gpu.txt; cnncourse/preflight.py stops it before anything is installed when no NVIDIA
+#               driver answers
+#   PYTHON=...  the interpreter: Python 3.11, 3.12 or 3.13; by default the first of python3.11, python3.12,
+#               python3.13, python3 on PATH that runs and is one of those
+#   VENV=...    where the virtual environment goes (.venv); a change of GPU or Python rebuilds it from scratch
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+GPU ?= 0
+ifneq ($(GPU),0)
+ifneq ($(GPU),1)
+$(error GPU=$(GPU) is not an install type: expected GPU=0 (the CPU install, the default) or GPU=1 (the GPU install, CUDA 12))
+endif
+endif
+EXTRA := $(if $(filter 1,$(GPU)),gpu,cpu)
+CONSTRAINTS := -c constraints.txt $(if $(filter 1,$(GPU)),-c constraints-gpu.txt)
+SUPPORTED_PYTHON := import sys; sys.exit(sys.version_info[:2] not in [(3, 11), (3, 12), (3, 13)])
+# a pyenv shim may be on PATH and still fail to run: each candidate must run and be a supported version
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in python3.11 python3.12 python3.13 python3; do \
+	$$p -c '$(SUPPORTED_PYTHON)' >/dev/null 2>&1 && $$p -c 'import sys; print(sys.executable)' && break; done)
+endif
+PYTHON_ID := $(if $(PYTHON),$(shell $(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])' 2>/dev/null))
+VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt requirements-nodeps.txt | cksum | cut -d' ' -f1)
+# what the environment is made of: the pins, the install type and the interpreter; any change rebuilds it
+INSTALL_KIND := extra=$(EXTRA) python=$(PYTHON_ID)
+STAMP := $(VENV)/.installed-$(shell { cat pyproject.toml constraints.txt constraints-gpu.txt requirements-nodeps.txt; \
+	echo '$(INSTALL_KIND)'; } | cksum | cut -d' ' -f1)
 # TensorFlow prints a timestamped start-up notice on stderr when oneDNN is on; executed notebooks must be
 # comparable run to run, so notebook execution (build, nbval, autograde) turns it off.
 NOTEBOOK_ENV := CNNCOURSE_MODE=fast TF_ENABLE_ONEDNN_OPTS=0 TF_CPP_MIN_LOG_LEVEL=2
 
 .PHONY: lab test check build student grade bench doctor formgrader clean
 
-$(STAMP): pyproject.toml constraints.txt requirements-nodeps.txt
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
-	$(PYTHON) -m venv $(VENV)
+$(STAMP): pyproject.toml constraints.txt constraints-gpu.txt requirements-nodeps.txt
+	@test -n "$(PYTHON)" || { echo "No supported Python found: the course installs on Python 3.11, 3.12 or 3.13, and" \
+		"none of python3.11, python3.12, python3.13, python3 on PATH is one. Install one, or name it:" \
+		"make ... PYTHON=/path/to/python3.12" >&2; exit 2; }
+	$(PYTHON) cnncourse/preflight.py $(if $(filter 1,$(GPU)),--gpu)
+	@if [ "$$(cat $(VENV)/.install-kind 2>/dev/null)" != '$(INSTALL_KIND)' ]; then \
+		echo "new environment in $(VENV): $(INSTALL_KIND)"; $(PYTHON) -m venv --clear $(VENV); fi
 	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	$(BIN)/python -m pip install --quiet $(CONSTRAINTS) -e '.[$(EXTRA)]'
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp cnncourse/jupyter/labconfig/default_setting_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	echo '$(INSTALL_KIND)' > $(VENV)/.install-kind
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -58,7 +87,7 @@ doctor: $(STAMP)
 # The instructor's JupyterLab: started in autograder/ so nbgrader's formgrader finds the course. Unlike `make lab`
 # (cnncourse lab, self-study), it keeps nbgrader's formgrader, create-assignment and assignment list.
 formgrader: $(STAMP)
-	cd autograder && ../$(BIN)/jupyter lab
+	cd autograder && $(abspath $(BIN))/jupyter lab
 
 clean:
 	rm -rf $(VENV)

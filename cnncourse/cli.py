@@ -139,7 +139,7 @@ def make_parser():
                    help="also write the figures as JSON to FILE, with the backend, mode and accelerators that ran them")
     p.set_defaults(func=_bench)
 
-    p = sub.add_parser("doctor", help="check the installation: packages, Jupyter extensions, data, mode")
+    p = sub.add_parser("doctor", help="check the installation: packages, Jupyter extensions, data, each backend's GPUs, CUDA and mode")
     p.set_defaults(func=_doctor)
 
     p = sub.add_parser("lab", help="open JupyterLab on release/ (other options go to JupyterLab)", allow_abbrev=False,

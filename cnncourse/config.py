@@ -87,9 +87,15 @@ def pick(fast, full):
     return full if mode() == "full" else fast
 
 
+def mode_reason():
+    """Return (mode(), why): why is "set by CNNCOURSE_MODE", "a GPU was found" or "no GPU found"."""
+    m = mode()
+    why = f"set by {ENV_VAR}" if os.environ.get(ENV_VAR) else ("a GPU was found" if m == "full" else "no GPU found")
+    return m, why
+
+
 def describe_mode():
     """One line that says the mode, why, and how to change it."""
     require_supported_backend()
-    m = mode()
-    why = f"set by {ENV_VAR}" if os.environ.get(ENV_VAR) else ("a GPU was found" if m == "full" else "no GPU found")
+    m, why = mode_reason()
     return f"cnncourse mode: {m} ({why}); set {ENV_VAR}=fast or full before starting Jupyter to change it."

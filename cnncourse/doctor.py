@@ -1,7 +1,12 @@
-"""`cnncourse doctor`: is this installation ready for the course? Prints one line per check."""
+"""`cnncourse doctor`: is this installation ready for the course? Prints one line per check.
+
+The backends (TensorFlow, JAX) are each probed in a subprocess with KERAS_BACKEND set (cnncourse/probe.py): version,
+GPUs, CUDA and cuDNN, and the mode the notebooks will use.
+"""
 
 import importlib.metadata
 import json
+import os
 import re
 import subprocess
 import sys
@@ -17,18 +22,45 @@ NBGRADER_SERVER_EXTENSIONS = (
 )
 
 
-def pinned_requirements(pyproject=REPO / "pyproject.toml"):
-    """Return {package name: version} of the == pins in pyproject.toml's [project] dependencies."""
+INSTALL_EXTRAS = ("cpu", "gpu")  # pyproject.toml's extras: which backends' builds (docs/architecture.md)
+
+
+def pinned_requirements(pyproject=REPO / "pyproject.toml", extra="cpu"):
+    """Return {requirement: version} of pyproject.toml's == pins: [project] dependencies plus one extra's.
+
+    Args:
+        pyproject: path of pyproject.toml.
+        extra: "cpu" or "gpu" (INSTALL_EXTRAS); None: the dependencies alone.
+    Returns:
+        dict; keys are lower-case names with any pip extras, e.g. "keras", "tensorflow[and-cuda]".
+    Raises:
+        ValueError: a dependency not pinned with ==, or an extra pyproject.toml does not define.
+    """
     import tomllib
 
-    deps = tomllib.loads(Path(pyproject).read_text())["project"]["dependencies"]
+    project = tomllib.loads(Path(pyproject).read_text())["project"]
+    deps = list(project["dependencies"])
+    if extra is not None:
+        extras = project.get("optional-dependencies", {})
+        if extra not in extras:
+            raise ValueError(f"pyproject.toml has no extra {extra!r}; expected one of {', '.join(sorted(extras))}")
+        deps += extras[extra]
     pins = {}
     for dep in deps:
-        match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*==\s*([^\s;]+)\s*", dep)
+        match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+(?:\[[A-Za-z0-9_,\-]+\])?)\s*==\s*([^\s;]+)\s*", dep)
         if not match:
             raise ValueError(f"pyproject.toml: dependency {dep!r} is not pinned with ==")
         pins[match.group(1).lower()] = match.group(2)
     return pins
+
+
+def installed_extra():
+    """Return "gpu" when TensorFlow's CUDA build (the distribution `tensorflow`) is installed, else "cpu"."""
+    try:
+        importlib.metadata.version("tensorflow")
+    except importlib.metadata.PackageNotFoundError:
+        return "cpu"
+    return "gpu"
 
 
 def nodeps_requirements(path=REPO / "requirements-nodeps.txt"):
@@ -49,14 +81,66 @@ def _jupyter(*args):
 
 
 def check_pins():
-    """Yield (ok, message) for each pinned package: installed at the pinned version?"""
-    for name, version in {**pinned_requirements(), **nodeps_requirements()}.items():
+    """Yield (ok, message) for each pinned package of this install (CPU or GPU): installed at the pinned version?"""
+    pins = {**pinned_requirements(extra=installed_extra()), **nodeps_requirements()}
+    for requirement, version in pins.items():
+        name = requirement.partition("[")[0]
         try:
             installed = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             yield False, f"{name}: not installed (pinned {version})"
             continue
         yield installed == version, f"{name} {installed}" + ("" if installed == version else f" (pinned {version})")
+
+
+def probe_backend(backend, timeout=300):
+    """Run `python -m cnncourse.probe` with KERAS_BACKEND=backend in a subprocess.
+
+    Args:
+        backend: "tensorflow" or "jax" (config.BACKENDS).
+    Returns:
+        dict: probe.probe()'s report, or {"backend": backend, "error": text} when the backend could not start
+        (not installed, or it failed).
+    """
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    try:
+        done = subprocess.run([sys.executable, "-m", "cnncourse.probe"], capture_output=True, text=True,
+                              timeout=timeout, env=env, cwd=REPO, check=False)
+    except subprocess.TimeoutExpired:
+        return {"backend": backend, "error": f"no answer within {timeout} s"}
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        return {"backend": backend, "error": last}
+    return json.loads(lines[-1])
+
+
+def check_backends(probe=probe_backend):
+    """Yield (ok, message): per backend, its version, GPUs, CUDA and cuDNN, and the mode; then what that means.
+
+    A backend that cannot start fails; so does a GPU install (`make ... GPU=1`) on which no backend sees a GPU.
+    """
+    from cnncourse import config
+
+    extra = installed_extra()
+    seen = []
+    for backend in config.BACKENDS:
+        report = probe(backend)
+        if "error" in report:
+            yield False, f"backend {backend}: cannot start ({report['error']})"
+            continue
+        gpus = ", ".join(report["accelerators"]) or "none (CPU only)"
+        seen += report["accelerators"]
+        yield True, (f"backend {backend} {report['version']}: GPUs {gpus}; CUDA {report['cuda']}, "
+                     f"cuDNN {report['cudnn']}; notebooks run in {report['mode']} mode ({report['why']})")
+    if seen:
+        yield True, f"GPU: {len(seen)} seen across the backends ({extra} install)"
+    elif extra == "gpu":
+        yield False, ("GPU: none seen by any backend, yet this is the GPU install: check that `nvidia-smi` lists "
+                      "the GPU and that its driver supports CUDA 12")
+    else:
+        yield True, ("GPU: none (this machine, CPU install): the course runs on the CPU, fast mode by default; "
+                     "for a GPU, `make lab GPU=1` on a machine with an NVIDIA driver")
 
 
 def check_extensions():
@@ -99,15 +183,12 @@ def edition_line():
 
 
 def doctor(out=print):
-    """Run every check; print each result; return True when all passed."""
-    from cnncourse import config
-
+    """Run every check; print each result (via out); return True when all passed."""
     ok = True
-    for group in (check_pins, check_extensions, check_data):
+    for group in (check_pins, check_extensions, check_data, check_backends):
         for passed, message in group():
             ok &= bool(passed)
             out(f"[{'ok' if passed else 'FAIL'}] {message}")
-    out(f"[ok] {config.describe_mode()}")
     out(f"[ok] {edition_line()}")
-    out(json.dumps({"python": sys.version.split()[0], "all_ok": ok}))
+    out(json.dumps({"python": sys.version.split()[0], "install": installed_extra(), "all_ok": ok}))
     return ok

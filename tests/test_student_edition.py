@@ -72,7 +72,8 @@ def test_the_wheel_holds_no_answer_no_hidden_check_and_no_instructor_tool(editio
     assert not hidden, f"hidden checks in the student wheel: {hidden}"
     assert not (package / "grading").exists() and not (package / "bench").exists()
     assert len(edition["manifest"]["stubbed"]) == len(graded_functions()) > 50
-    assert {"README.md", "MANIFEST.json", "nbgrader_config.py", "constraints.txt"} <= {p.name for p in edition["out"].iterdir()}
+    assert {"README.md", "MANIFEST.json", "nbgrader_config.py", "constraints.txt",
+            "constraints-gpu.txt"} <= {p.name for p in edition["out"].iterdir()}
     assert sorted(p.name for p in (edition["out"] / "release").iterdir()) == sorted(
         p.name for p in (REPO / "release").iterdir() if p.is_dir())
 

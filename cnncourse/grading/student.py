@@ -14,9 +14,10 @@ cnncourse/ops/twins.py and cnncourse/models/twins.py), so every release notebook
 `--reveal CHAPTER` keeps that chapter's answers, for example after its deadline.
 
 Output, in `out` (default dist/student/): the wheel `cnncourse-<version>+student-py3-none-any.whl`, the release
-notebooks (release/<chapter>/), the pins to install with (constraints.txt, requirements-nodeps.txt), the students'
-nbgrader_config.py (course id and exchange, from autograder/student_nbgrader_config.py), README.md for students, and
-MANIFEST.json (what was stubbed, removed and revealed).
+notebooks (release/<chapter>/), the pins to install with (constraints.txt, constraints-gpu.txt,
+requirements-nodeps.txt), the students' nbgrader_config.py (course id and exchange, from
+autograder/student_nbgrader_config.py), README.md for students, and MANIFEST.json (what was stubbed, removed and
+revealed).
 """
 
 import ast
@@ -239,9 +240,12 @@ tests are not here. Your own code in the notebook is what runs.
 
 Install (Python {python}, a fresh virtual environment; your instructor may have done this in your image already):
 
-    python -m pip install -c constraints.txt {wheel}
+    python -m pip install -c constraints.txt "{wheel}[cpu]"
     python -m pip install --no-deps -r requirements-nodeps.txt
     jupyter lab release/
+
+On a machine with an NVIDIA GPU (`nvidia-smi` lists it; a driver for CUDA 12), the GPU install instead of the first
+line: `python -m pip install -c constraints.txt -c constraints-gpu.txt "{wheel}[gpu]"` (a few gigabytes).
 
 Write your code between `# YOUR CODE HERE` markers, run the checks under each exercise, and press **Validate**
 before you submit. Fast mode (the default on a CPU) keeps every notebook to minutes on a laptop.
@@ -284,7 +288,7 @@ def build_student_edition(out=REPO / "dist" / "student", reveal=(), repo=REPO):
             raise CourseError(f"building the student wheel failed:\n{run.stdout}{run.stderr}")
     wheel = next(out.glob("cnncourse-*.whl"))
     shutil.copytree(repo / "release", out / "release", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    for pins in ("constraints.txt", "requirements-nodeps.txt"):
+    for pins in ("constraints.txt", "constraints-gpu.txt", "requirements-nodeps.txt"):
         shutil.copy2(repo / pins, out / pins)
     shutil.copy2(repo / "autograder" / "student_nbgrader_config.py", out / "nbgrader_config.py")
     python = re.search(r'^requires-python = "([^"]+)"', pyproject, re.M).group(1)

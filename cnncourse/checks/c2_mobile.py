@@ -11,7 +11,8 @@ import numbers
 
 import numpy as np
 
-from cnncourse.checks.architecture import expect_same_outputs, expect_same_rows, layer_rows
+from cnncourse.checks.architecture import (expect_same_behaviour, expect_same_graph, expect_same_rows, kind_rows,
+                                           layer_rows)
 from cnncourse.checks.core import expect_close, expect_equal, expect_type, fail
 
 WORKED = {"n_H_out": 4, "n_W_out": 4, "f": 3, "n_C_prev": 3, "n_C": 5}  # 6x6x3 -> 4x4x5 with 3x3 filters
@@ -171,14 +172,25 @@ def _block_model(build, shape, what, case):
     return keras.Model(inputs, out)
 
 
+BLOCK_HINTS = {
+    "_add": "the skip connection adds the block's input to the projection's BatchNormalization (..._project_BN), "
+            "only when stride == 1 and n_C_prev == filters",
+    "project_BN": "the projection is linear: no ReLU6 after its BatchNormalization",
+    "_relu": "ReLU6 (layers.ReLU(6.0)) after the expansion's and the depthwise convolution's BatchNormalization",
+    "_pad": "with stride 2 the ZeroPadding2D comes right before the depthwise convolution",
+    "": "each layer reads the previous one: conv, BN, ReLU6 (the projection without ReLU6)",
+}
+
+
 def _compare_block(fn, reference, shape, args, what, seed):
     case = {"input_shape": shape, **args}
     model = _block_model(lambda x: fn(x, **args), shape, what, case)
     want_model = _block_model(reference, shape, f"Keras's {what}", case)
-    expect_same_rows(layer_rows(model), layer_rows(want_model), what, case,
+    expect_same_rows(kind_rows(layer_rows(model), model), kind_rows(layer_rows(want_model), want_model), what, case,
                      hint="use the layer names, kinds and settings of the docstring (no bias, BatchNormalization)")
-    expect_same_outputs(model, want_model, what, case, seed=seed,
-                        hint="ReLU6 is ReLU(6.0) (keras.layers.ReLU(max_value=6)), and the projection is linear")
+    expect_same_graph(model, want_model, what, case, hints=BLOCK_HINTS)
+    expect_same_behaviour(model, want_model, what, case, seed=seed, training=(False, True),
+                          hint="ReLU6 is ReLU(6.0) (keras.layers.ReLU(max_value=6)), and the projection is linear")
 
 
 def _check_v1(fn, cases, seed):
@@ -211,8 +223,12 @@ def _check_v2(fn, cases, seed):
 
 
 def public_inverted_residual_block(fn):
-    """Blocks 0, 1 and 2 of MobileNet v2 at a 16x16 input: no expansion, stride 2, and a residual Add."""
-    cases = [((16, 16, 32), 1, 16, 1, 0), ((16, 16, 16), 6, 24, 2, 1), ((8, 8, 24), 6, 24, 1, 2)]
+    """Blocks 0, 1 and 2 of MobileNet v2 at a 16x16 input: no expansion, stride 2, and a residual Add; then a stride-2
+    block whose input and output have the same channels (no Add: the shapes differ). Separates the usual mistakes:
+    a ReLU6 after the projection (the bottleneck is linear), ReLU for ReLU6 (the input is scaled so that values pass
+    6), the Add on every block whose channels agree, symmetric padding for stride 2, an expansion in block 0."""
+    cases = [((16, 16, 32), 1, 16, 1, 0), ((16, 16, 16), 6, 24, 2, 1), ((8, 8, 24), 6, 24, 1, 2),
+             ((8, 8, 24), 6, 24, 2, 3)]
     _check_v2(fn, cases, seed=51)
 
 

@@ -699,3 +699,100 @@ def test_every_graded_function_has_three_mistakes_and_an_alternative():
     assert graded == set(CHECKS) == set(MISTAKES) == set(ALTERNATIVES)
     assert len(graded) == 15
     assert all(len(MISTAKES[n]) >= 3 and ALTERNATIVES[n] for n in MISTAKES)
+
+
+# Where the check can tell, a hidden failure says which layer or which formula is wrong.
+HINTS = [
+    ("lenet5", lenet_relu, "'conv1' applies tanh, yours applies relu"),
+    ("lenet5", lenet_fc2_linear, "'fc2' applies tanh, yours applies no activation"),
+    ("alexnet", alexnet_fc7_linear, "'fc7' applies relu, yours applies no activation"),
+    ("vgg16", vgg_fc2_linear, "'fc2' applies relu, yours applies no activation"),
+    ("identity_block", identity_add_after_relu, "added before the final ReLU"),
+    ("identity_block", identity_keras_epsilon, "epsilon=0.001, the reference's has epsilon=1.001e-05"),
+    ("convolutional_block", conv_block_stride_on_3x3, "with stride on the first 1x1 conv"),
+    ("resnet50", resnet_relu_before_bn, "layer 'conv1_bn' takes the output of ['conv1_conv'], yours takes"),
+    ("resnet50", resnet_stem_keras_epsilon, "'conv1_bn' has epsilon=0.001"),
+    ("resnet50", resnet_coursera_top, "not AveragePooling2D and Flatten"),
+    ("inception_module", inception_pool_first, "concatenate the four branches' last layers in the docstring's order"),
+    ("inception_module", inception_pool_proj_linear, "'4b_pool_proj' applies relu, yours applies no activation"),
+    ("depthwise_separable_block", v1_plain_relu, "applies relu6, yours applies relu"),
+    ("depthwise_separable_block", v1_pad_top_left, "'conv_pad_7' has padding="),
+    ("inverted_residual_block", v2_project_relu6, "project_relu"),
+    ("conv1x1_forward", conv1x1_no_relu, "the ReLU is missing"),
+    ("conv1x1_forward", conv1x1_relu_before_bias, "the bias was added after the ReLU"),
+    ("conv_multiplications", mult_f_not_squared, "f is not squared"),
+    ("conv_multiplications", mult_bottleneck_fxf_on_input, "still reads n_C_prev channels"),
+    ("depthwise_separable_multiplications", sep_depthwise_per_filter, "one filter per INPUT channel"),
+    ("separable_cost_ratio", ratio_inverted, "upside down"),
+    ("compound_scaling", scaling_times_phi, "it is a power"),
+    ("compound_scaling", scaling_flops_not_squared, "width SQUARED and resolution SQUARED"),
+    ("local_response_normalization", LRNWrapsAround, "no wrap-around"),
+]
+
+
+@pytest.mark.parametrize("name,fn,text", HINTS, ids=_ids(HINTS))
+def test_hidden_failure_says_what_is_wrong(name, fn, text):
+    with pytest.raises(CheckFailed) as info:
+        _check("hidden", name)(fn)
+    assert text in str(info.value), str(info.value)
+
+
+# Bad input: a builder that raises, the wrong return type, a renamed layer: a CheckFailed that says what was expected.
+def lenet_raises(input_shape=(28, 28, 1), n_classes=10):
+    raise NotImplementedError("not done yet")
+
+
+def lenet_returns_tensor(input_shape=(28, 28, 1), n_classes=10):
+    return _lenet(input_shape, n_classes).output
+
+
+def vgg_renamed(input_shape=(224, 224, 3), n_classes=1000):
+    model = _vgg(input_shape, n_classes)
+    model.get_layer("block1_conv1").name = "conv1_1"
+    return model
+
+
+def identity_returns_model(x, f, filters, stage_name):
+    return keras.Model(x, resnet.identity_block(x, f, filters, stage_name))
+
+
+def inception_returns_branches(x, filters=None, name="3a"):
+    return [layers.Conv2D(filters["1x1"], 1, name=f"{name}_1x1")(x)]
+
+
+BAD_INPUT = [
+    ("lenet5", lenet_raises, "lenet5((28, 28, 1), 10) raised NotImplementedError: not done yet"),
+    ("lenet5", lenet_returns_tensor, "lenet5: expected a keras.Model, got KerasTensor"),
+    ("vgg16", vgg_renamed, "no layer named 'block1_conv1'"),
+    ("identity_block", identity_returns_model, "identity_block returned a Functional, expected the Keras tensor"),
+    ("inception_module", inception_returns_branches, "inception_module returned a list, expected a Keras tensor"),
+    ("inverted_residual_block", v2_add_on_stride_2, "inverted_residual_block raised ValueError"),
+    ("convolutional_block", conv_block_shortcut_stride_1, "convolutional_block(x of shape"),
+]
+
+
+@pytest.mark.parametrize("name,fn,text", BAD_INPUT, ids=_ids(BAD_INPUT))
+def test_bad_input_gets_a_clear_message(name, fn, text):
+    with pytest.raises(CheckFailed) as info:
+        _check("public" if fn is not conv_block_shortcut_stride_1 else "hidden", name)(fn)
+    assert text in str(info.value), str(info.value)
+
+
+def _resnet50_calling(identity_block):
+    """The course's resnet50, defined in a namespace (a notebook's globals) whose identity_block is `identity_block`."""
+    namespace = {k: v for k, v in vars(resnet).items() if not k.startswith("__")}
+    namespace["identity_block"] = identity_block
+    exec(inspect.getsource(resnet.resnet50), namespace)  # noqa: S102 - the course's own source
+    return namespace["resnet50"]
+
+
+def test_resnet50_block_mistake_costs_the_block_only(capsys):
+    """One mistake, one loss: a wrong identity_block fails its own check; resnet50's hidden check swaps the course's
+    blocks in and passes; its public check says where the mistake starts and passes."""
+    student = _resnet50_calling(identity_add_after_relu)
+    with pytest.raises(CheckFailed):
+        c2_resnet.hidden_identity_block(identity_add_after_relu)
+    c2_resnet.hidden_resnet50(student)
+    c2_resnet.public_resnet50(student)
+    assert "the mistake starts in a block" in capsys.readouterr().out
+    assert student.__globals__["identity_block"] is identity_add_after_relu  # the student's block is back

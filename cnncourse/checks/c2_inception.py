@@ -7,7 +7,7 @@ independently from GoogLeNet's table (cnncourse.models.twins.build_inception_blo
 import numpy as np
 
 from cnncourse.checks.architecture import expect_same_behaviour, expect_same_graph, expect_same_rows, layer_rows
-from cnncourse.checks.core import expect_close, fail
+from cnncourse.checks.core import expect_close, fail, likely_mistake
 from cnncourse.models.twins import build_inception_block
 
 
@@ -38,9 +38,18 @@ def _conv1x1_case(fn, shape, n_C, relu, oracle, seed):
     W = rng.standard_normal((shape[3], n_C)).astype("float32")
     b = rng.standard_normal(n_C).astype("float32")
     case = f"A_prev {shape}, W {W.shape}, relu {relu}"
-    got = fn(A_prev, W, b, relu=relu)
+    try:
+        got = fn(A_prev, W, b, relu=relu)
+    except Exception as err:  # noqa: BLE001 - the student reads what went wrong
+        fail(f"conv1x1_forward raised {type(err).__name__}: {err}", case)
+    Z = np.einsum("mhwc,cn->mhwn", A_prev.astype(np.float64), W.astype(np.float64))
+    wrong = [("the ReLU is missing (relu=True)", lambda: Z + b if relu else None),
+             ("the ReLU was applied although relu=False", lambda: None if relu else np.maximum(Z + b, 0)),
+             ("the bias b is missing", lambda: np.maximum(Z, 0) if relu else Z),
+             ("the bias was added after the ReLU: max(0, W^T a + b), b inside", lambda: np.maximum(Z, 0) + b)]
     expect_close(got, oracle(A_prev, W, b, relu), "conv1x1_forward", case, rtol=1e-4, atol=1e-5,
-                 hint="each pixel's output is W^T @ (its n_C_prev channels) + b, then ReLU when relu is True")
+                 hint=likely_mistake(got, wrong, rtol=1e-4, atol=1e-5) or
+                 "each pixel's output is W^T @ (its n_C_prev channels) + b, then ReLU when relu is True")
 
 
 def public_conv1x1_forward(conv1x1_forward):

@@ -3,6 +3,8 @@
 Oracles: closed-form layer tables (output sizes and (f * f * n_C_prev + 1) * n_C parameters) for LeNet-5 and
 AlexNet, tf.nn.local_response_normalization for LRN, keras.applications.VGG16(weights=None) for VGG-16, and the
 independent builds of cnncourse.models.twins, whose outputs must equal the student's with the same random weights.
+Each model's graph (every layer's activation and the layers it reads) is compared with the oracle's too, so a model
+with the right table but a missing or other activation, or a layer wired to the wrong one, fails at that layer.
 """
 
 import numpy as np

@@ -1,8 +1,9 @@
 """Checks of Chapter 2's residual networks: identity block, convolutional block and ResNet-50.
 
 Oracles: Keras's own block (keras.src.applications.resnet.residual_block_v1, which ResNet50 is made of) for the
-blocks, layer by layer and output by output with the same random weights; keras.applications.ResNet50(weights=None)
-for the whole network, layer by layer.
+blocks, layer by layer, wire by wire (each layer's activation and inputs) and output by output with the same random
+weights, in inference and training mode; keras.applications.ResNet50(weights=None) for the whole network, the same
+way, with the output of every stage compared at 32x32 (the first stage that differs is the one named).
 """
 
 from cnncourse.checks.architecture import (build_model, expect_same_behaviour, expect_same_graph, expect_same_rows,
@@ -71,7 +72,10 @@ CONV_HINT = ("main path as the identity block with stride on the first 1x1 conv;
 
 
 def public_identity_block(identity_block):
-    """One block on a (6, 6, 16) input with filters (4, 4, 16): layers and outputs as Keras's own block."""
+    """One block on a (6, 6, 16) input with filters (4, 4, 16): layers, wiring and outputs as Keras's own block.
+
+    Separates: the shortcut added after the final ReLU (the Add's inputs), a ReLU missing, BatchNormalization on
+    another axis (its parameters), Keras's default epsilon 1e-3 instead of BN_EPSILON (the outputs)."""
     _check_block(identity_block, "identity_block", (6, 6, 16), 3, 4, 1, "conv2_block2", False, True, IDENTITY_HINT)
 
 
@@ -83,7 +87,10 @@ def hidden_identity_block(identity_block):
 
 
 def public_convolutional_block(convolutional_block):
-    """One block on an (8, 8, 6) input, filters (4, 4, 16), stride 2: layers and outputs as Keras's own block."""
+    """One block on an (8, 8, 6) input, filters (4, 4, 16), stride 2: layers, wiring and outputs as Keras's own block.
+
+    Separates: the shortcut without BN or with stride 1, the stride on the 3x3 convolution (ResNet v1.5), the shortcut
+    read from the main path instead of the block's input."""
     _check_block(convolutional_block, "convolutional_block", (8, 8, 6), 3, 4, 2, "conv3_block1", True, True,
                  CONV_HINT)
 

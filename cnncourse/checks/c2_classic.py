@@ -224,7 +224,7 @@ def public_vgg16(vgg16):
 
 
 def hidden_vgg16(vgg16):
-    """Other sizes, channels and classes against Keras's own VGG-16, and equal outputs with shared weights (the
-    224x224 table is the public check's, which the grade cell runs first)."""
+    """Other sizes, channels and classes against Keras's own VGG-16, and equal outputs with shared weights."""
+    _check_vgg16(vgg16, (224, 224, 3), 1000, outputs=False)
     _check_vgg16(vgg16, (32, 32, 3), 10, outputs=True)
     _check_vgg16(vgg16, (64, 48, 1), 3, outputs=True)

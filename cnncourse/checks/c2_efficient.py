@@ -33,9 +33,10 @@ def _oracle(phi, alpha, beta, gamma):
 
 def _mistakes(key, phi, alpha, beta, gamma):
     """(hint, wrong value) of the usual mistakes for one key of compound_scaling, for likely_mistake."""
-    base = {"depth": alpha, "width": beta, "resolution": gamma}.get(key)
-    if base is not None:
-        return [(f"{key} was computed as base * phi: it is a power, base ** phi", base * phi)]
+    bases = {"depth": ("alpha", alpha), "width": ("beta", beta), "resolution": ("gamma", gamma)}
+    if key in bases:
+        name, base = bases[key]
+        return [(f"{key} was computed as {name} * phi: it is a power, {name} ** phi", base * phi)]
     return [("the FLOPs grow with width SQUARED and resolution SQUARED: (alpha * beta ** 2 * gamma ** 2) ** phi",
              (alpha * beta * gamma) ** phi),
             ("2 ** phi is the paper's approximation: compute (alpha * beta ** 2 * gamma ** 2) ** phi", 2.0 ** phi),

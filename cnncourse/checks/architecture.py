@@ -78,15 +78,174 @@ def randomise_weights(models, seed):
 
 
 def expect_same_outputs(model, reference, what, case=None, seed=0, rtol=1e-4, atol=1e-4, hint=None):
-    """Fail unless `model` and `reference` (same layer names) give the same outputs with the same random weights."""
+    """Fail unless `model` and `reference` (same layer names) give the same outputs with the same random weights,
+    in inference mode (expect_same_behaviour with its defaults)."""
+    expect_same_behaviour(model, reference, what, case, seed=seed, rtol=rtol, atol=atol, hint=hint)
+
+
+def build_model(builder, what, args, case=None, hint=None):
+    """builder(*args), which must return a keras.Model; an exception or another type is a CheckFailed."""
+    try:
+        model = builder(*args)
+    except Exception as err:  # noqa: BLE001 - the student reads what went wrong, not a Keras stack trace
+        fail(f"{what}{tuple(args)} raised {type(err).__name__}: {err}", case, hint)
+    expect_model(model, what, case)
+    return model
+
+
+# --- the graph: activations and wiring ---------------------------------------------------------------
+
+ACTIVATION_CLASSES = ("Activation", "ReLU", "Softmax", "ELU", "LeakyReLU")
+COMMUTATIVE_CLASSES = ("Add", "Multiply", "Average", "Maximum", "Minimum")  # their inputs' order does not matter
+CONFIG_KEYS = ("strides", "padding", "dilation_rate", "kernel_size", "pool_size", "depth_multiplier", "use_bias",
+               "axis", "epsilon", "momentum", "center", "scale", "rate")
+
+
+def activation_of(layer):
+    """The function `layer` applies after its own operation: "relu", "relu6", "tanh", "softmax"...; None when none.
+
+    A ReLU layer and Activation("relu") both give "relu"; ReLU(6.0) and Activation("relu6") both give "relu6".
+    """
+    import keras
+
+    if isinstance(layer, keras.layers.ReLU):
+        if float(layer.negative_slope) or float(layer.threshold):
+            return f"relu(negative_slope={layer.negative_slope}, threshold={layer.threshold})"
+        if layer.max_value is None:
+            return "relu"
+        return "relu6" if float(layer.max_value) == 6.0 else f"relu(max_value={layer.max_value})"
+    if isinstance(layer, keras.layers.Softmax):
+        return "softmax"
+    function = getattr(layer, "activation", None)
+    if function is None:
+        return None
+    name = getattr(function, "__name__", type(function).__name__)
+    return None if name == "linear" else name
+
+
+def kind_rows(rows, model):
+    """`rows` of layer_rows(model) with the class of every activation layer written "Activation".
+
+    Activation("relu") and ReLU() are one kind of layer; which function it applies is compared by expect_same_graph.
+    """
+    classes = {layer.name: type(layer).__name__ for layer in model.layers}
+    return [(name, "Activation" if classes.get(name) in ACTIVATION_CLASSES else kind, *rest)
+            for name, kind, *rest in rows]
+
+
+def inbound_names(layer):
+    """Names of the layers whose outputs `layer` takes (inputs written "<input>"), in the order of its call."""
+    import keras
+
+    names = []
+    for node in layer._inbound_nodes[:1]:
+        for tensor in node.input_tensors:
+            source = tensor._keras_history.operation
+            names.append("<input>" if isinstance(source, keras.layers.InputLayer) else source.name)
+    return names
+
+
+def graph_rows(model):
+    """{layer name: (activation, inbound layer names)} of `model`; inputs of Add-like layers sorted."""
+    import keras
+
+    rows = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        inbound = inbound_names(layer)
+        if type(layer).__name__ in COMMUTATIVE_CLASSES:
+            inbound = sorted(inbound)
+        rows[layer.name] = (activation_of(layer), inbound)
+    return rows
+
+
+def expect_same_graph(model, reference, what, case=None, hints=None):
+    """Fail at the first layer of `reference` whose activation or inputs differ in `model` (layers matched by name).
+
+    Args:
+        hints: optional {name suffix: hint}: a failure at a layer whose name ends with the suffix gets that hint.
+    Run it after expect_same_rows (the names are then known to match).
+    """
+    got, want = graph_rows(model), graph_rows(reference)
+
+    def hint_for(name):
+        return next((h for suffix, h in (hints or {}).items() if name.endswith(suffix)), None)
+
+    for name, (activation, inbound) in want.items():
+        if name not in got:
+            fail(f"{what}: no layer named {name!r}", case, hint_for(name))
+        g_activation, g_inbound = got[name]
+        if g_activation != activation:
+            fail(f"{what}: layer {name!r} applies {activation or 'no activation'}, yours applies "
+                 f"{g_activation or 'no activation'}", case, hint_for(name))
+        if g_inbound != inbound:
+            fail(f"{what}: layer {name!r} takes the output of {inbound}, yours takes {g_inbound}", case,
+                 hint_for(name))
+
+
+def config_difference(model, reference):
+    """The first setting (stride, padding, epsilon, axis...) in which a layer of `model` differs from the layer of
+    the same name in `reference`, as a sentence; None when none does. A hint for outputs that differ."""
+    for layer in reference.layers:
+        try:
+            other = model.get_layer(layer.name)
+        except ValueError:
+            continue
+        want, got = layer.get_config(), other.get_config()
+        for key in CONFIG_KEYS:
+            if key in want and got.get(key) != want[key]:
+                return f"layer {layer.name!r} has {key}={got.get(key)!r}, the reference's has {key}={want[key]!r}"
+    return None
+
+
+def _outputs(model, x, training, what, case):
+    try:
+        return [np.asarray(y) for y in _as_list(model(x, training=training))]
+    except Exception as err:  # noqa: BLE001 - a model that cannot run is a failed check, with its reason
+        fail(f"{what}: calling the model on a batch of shape {x.shape} raised {type(err).__name__}: {err}", case)
+
+
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def expect_same_behaviour(model, reference, what, case=None, seed=0, rtol=1e-4, atol=1e-4, hint=None,
+                          training=(False,), outputs=None):
+    """Fail unless `model` and `reference` compute the same, with the same random weights (copied by layer name).
+
+    Args:
+        training: the modes to compare in: False (inference: BN's moving statistics, no dropout), True (training:
+            BN's batch statistics; leave it out for models with dropout, whose masks are random).
+        outputs: names of layers whose outputs are compared, in order, before the model's own output; the first that
+            differs is the one reported (it says where the computation starts to differ).
+    When the outputs differ and a layer's settings (config_difference) differ from the reference's, that is the hint.
+    """
+    import keras
+
     randomise_weights([reference, model], seed)
     x = np.random.default_rng(seed + 1).standard_normal((2, *reference.inputs[0].shape[1:])).astype("float32")
-    want = np.asarray(reference(x, training=False))
-    got = np.asarray(model(x, training=False))
-    if got.shape != want.shape:
-        fail(f"{what}: output shape {got.shape[1:]}, expected {want.shape[1:]}", case, hint)
-    bad = ~np.isclose(got, want, rtol=rtol, atol=atol)
-    if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        fail(f"{what}: with the same weights as Keras's own, {int(bad.sum())} of {bad.size} output values differ; "
-             f"first at {index}: expected {want[index]:.5g}, got {got[index]:.5g}", case, hint)
+    names = list(outputs or [])
+    if names:
+        probes = []
+        for m in (reference, model):
+            try:
+                inputs = m.inputs[0] if len(m.inputs) == 1 else m.inputs
+                probes.append(keras.Model(inputs, [m.get_layer(n).output for n in names] + _as_list(m.outputs)))
+            except ValueError as err:
+                fail(f"{what}: cannot read the outputs of the layers {names} ({err})", case, hint)
+        reference, model = probes
+    names.append("the model's output")
+    for mode in training:
+        wants = _outputs(reference, x, mode, what, case)
+        gots = _outputs(model, x, mode, what, case)
+        for name, want, got in zip(names, wants, gots):
+            where = f"{what}, {name}, {'training' if mode else 'inference'} mode"
+            if got.shape != want.shape:
+                fail(f"{where}: output shape {got.shape[1:]}, expected {want.shape[1:]}", case, hint)
+            bad = ~np.isclose(got, want, rtol=rtol, atol=atol)
+            if bad.any():
+                index = tuple(int(i) for i in np.argwhere(bad)[0])
+                fail(f"{where}: with the same weights as the reference, {int(bad.sum())} of {bad.size} values "
+                     f"differ; first at {index}: expected {want[index]:.5g}, got {got[index]:.5g}", case,
+                     config_difference(model, reference) or hint)

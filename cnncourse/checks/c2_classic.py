@@ -3,13 +3,21 @@
 Oracles: closed-form layer tables (output sizes and (f * f * n_C_prev + 1) * n_C parameters) for LeNet-5 and
 AlexNet, tf.nn.local_response_normalization for LRN, keras.applications.VGG16(weights=None) for VGG-16, and the
 independent builds of cnncourse.models.twins, whose outputs must equal the student's with the same random weights.
+Each model's graph (every layer's activation and the layers it reads) is compared with the oracle's too, so a model
+with the right table but a missing or other activation, or a layer wired to the wrong one, fails at that layer.
 """
 
 import numpy as np
 
-from cnncourse.checks.architecture import expect_model, expect_same_outputs, expect_same_rows, layer_rows
+from cnncourse.checks.architecture import (build_model, expect_same_behaviour, expect_same_graph, expect_same_rows,
+                                           kind_rows, layer_rows)
 from cnncourse.checks.core import expect_close, expect_equal, expect_raises, expect_shape, fail
 from cnncourse.models.twins import build_alexnet, build_lenet5
+
+
+def _build(builder, what, input_shape, n_classes):
+    return build_model(builder, what, (input_shape, n_classes), f"input_shape {input_shape}, n_classes {n_classes}",
+                       hint="build the model for any input_shape and n_classes, not only the defaults")
 
 
 def _conv_size(n, f, s, same):
@@ -37,19 +45,25 @@ def lenet5_rows(input_shape=(28, 28, 1), n_classes=10):
     ]
 
 
+LENET_HINTS = {"predictions": "softmax at the end (activation='softmax' on the last Dense)",
+               "": "tanh after conv1, conv2, fc1 and fc2 (activation='tanh'), each layer on the previous one's output"}
+
+
 def _check_lenet5(lenet5, input_shape, n_classes, outputs):
     case = f"input_shape {input_shape}, n_classes {n_classes}"
-    model = lenet5(input_shape, n_classes)
-    expect_model(model, "lenet5", case)
+    model = _build(lenet5, "lenet5", input_shape, n_classes)
     expect_same_rows(layer_rows(model), lenet5_rows(input_shape, n_classes), "lenet5", case,
                      hint="conv1 keeps the size (padding 'same'), conv2 does not ('valid'); pools are 2x2 averages")
+    oracle = build_lenet5(input_shape, n_classes)
+    expect_same_graph(model, oracle, "lenet5", case, hints=LENET_HINTS)
     if outputs:
-        expect_same_outputs(model, build_lenet5(input_shape, n_classes), "lenet5", case,
-                            hint="tanh after conv1, conv2, fc1 and fc2; softmax at the end")
+        expect_same_behaviour(model, oracle, "lenet5", case, hint="tanh after conv1, conv2, fc1 and fc2; softmax at "
+                                                                  "the end; pools are averages, not maxima")
 
 
 def public_lenet5(lenet5):
-    """The 28x28 digit version: every layer's shape and parameters, 61,706 in all."""
+    """The 28x28 digit version: every layer's shape and parameters, 61,706 in all, and each layer's activation and
+    input (tanh, not ReLU, in the hidden layers; softmax at the end)."""
     _check_lenet5(lenet5, (28, 28, 1), 10, outputs=False)
     expect_equal(lenet5((28, 28, 1), 10).count_params(), 61_706, "lenet5 parameter count")
 
@@ -144,16 +158,23 @@ def alexnet_rows(input_shape=(227, 227, 3), n_classes=1000):
     ]
 
 
+ALEXNET_HINTS = {"lrn1": "lrn1 normalizes conv1's output (after its ReLU), before pool1",
+                 "lrn2": "lrn2 normalizes conv2's output (after its ReLU), before pool2",
+                 "predictions": "softmax at the end", "": "ReLU after every convolution and after fc6 and fc7"}
+
+
 def _check_alexnet(alexnet, input_shape, n_classes, outputs):
     case = f"input_shape {input_shape}, n_classes {n_classes}"
-    model = alexnet(input_shape, n_classes)
-    expect_model(model, "alexnet", case)
+    model = _build(alexnet, "alexnet", input_shape, n_classes)
     expect_same_rows(layer_rows(model), alexnet_rows(input_shape, n_classes), "alexnet", case,
                      hint="conv1 is 11x11 stride 4 'valid'; the other convolutions are 'same'; pools are 3x3 stride 2")
     if outputs:
-        oracle = build_alexnet(input_shape, n_classes, type(model.get_layer("lrn1")))  # the student's own LRN class: its mistakes are graded elsewhere
-        expect_same_outputs(model, oracle, "alexnet", case, rtol=1e-3, atol=1e-5,
-                            hint="ReLU after every convolution and after fc6 and fc7; LRN after the ReLU of conv1, conv2")
+        # the student's own LRN class: its mistakes are graded by the LRN exercise, not here (one mistake, one loss)
+        oracle = build_alexnet(input_shape, n_classes, type(model.get_layer("lrn1")))
+        expect_same_graph(model, oracle, "alexnet", case, hints=ALEXNET_HINTS)
+        expect_same_behaviour(model, oracle, "alexnet", case, rtol=1e-3, atol=1e-5,  # inference only: dropout
+                              hint="ReLU after every convolution and after fc6 and fc7; LRN after the ReLU of conv1, "
+                                   "conv2")
     return model
 
 
@@ -180,19 +201,24 @@ def _keras_vgg16(input_shape, n_classes):
 
 def _check_vgg16(vgg16, input_shape, n_classes, outputs):
     case = f"input_shape {input_shape}, n_classes {n_classes}"
-    model = vgg16(input_shape, n_classes)
-    expect_model(model, "vgg16", case)
+    model = _build(vgg16, "vgg16", input_shape, n_classes)
     reference = _keras_vgg16(input_shape, n_classes)
-    expect_same_rows(layer_rows(model), layer_rows(reference), "vgg16 against keras.applications.VGG16", case,
+    what = "vgg16 against keras.applications.VGG16"
+    expect_same_rows(kind_rows(layer_rows(model), model), kind_rows(layer_rows(reference), reference), what, case,
                      hint="blocks of 2, 2, 3, 3, 3 convolutions with 64, 128, 256, 512, 512 filters, each then a pool")
-    if outputs:
-        expect_same_outputs(model, reference, "vgg16", case, rtol=1e-3, atol=1e-5,
-                            hint="ReLU after every convolution and after fc1 and fc2; softmax at the end")
+    expect_same_graph(model, reference, what, case,
+                      hints={"predictions": "softmax at the end", "": "ReLU after every convolution and after fc1 "
+                                                                      "and fc2, each layer on the previous one"})
+    if outputs:  # no BatchNormalization and no dropout in VGG-16: inference and training mode compute the same
+        expect_same_behaviour(model, reference, "vgg16", case, rtol=1e-3, atol=1e-5,
+                              outputs=["block1_pool", "block2_pool", "block3_pool", "block4_pool", "block5_pool"],
+                              hint="ReLU after every convolution and after fc1 and fc2; softmax at the end")
     return model
 
 
 def public_vgg16(vgg16):
-    """The 224x224 ImageNet version against keras.applications.VGG16(weights=None): 138,357,544 parameters."""
+    """The 224x224 ImageNet version against keras.applications.VGG16(weights=None): 138,357,544 parameters, and each
+    layer's activation and input (a missing ReLU or a layer wired to the wrong one fails here)."""
     model = _check_vgg16(vgg16, (224, 224, 3), 1000, outputs=False)
     expect_equal(model.count_params(), 138_357_544, "vgg16 parameter count")
 

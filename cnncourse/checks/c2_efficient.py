@@ -8,7 +8,7 @@ Each function takes the student's function and raises CheckFailed on the first f
 
 import numpy as np
 
-from cnncourse.checks.core import expect_close, expect_raises, expect_type, fail
+from cnncourse.checks.core import expect_close, expect_raises, expect_type, fail, likely_mistake
 
 KEYS = ("depth", "width", "resolution", "flops")
 
@@ -29,6 +29,21 @@ def _oracle(phi, alpha, beta, gamma):
         "resolution": np.exp(phi * np.log(gamma)),
         "flops": np.exp(phi * (np.log(alpha) + 2 * np.log(beta) + 2 * np.log(gamma))),
     }
+
+
+def _mistakes(key, phi, alpha, beta, gamma):
+    """(hint, wrong value) of the usual mistakes for one key of compound_scaling, for likely_mistake."""
+    bases = {"depth": ("alpha", alpha), "width": ("beta", beta), "resolution": ("gamma", gamma)}
+    if key in bases:
+        name, base = bases[key]
+        return [(f"{key} was computed as {name} * phi: it is a power, {name} ** phi", base * phi)]
+    return [("the FLOPs grow with width SQUARED and resolution SQUARED: (alpha * beta ** 2 * gamma ** 2) ** phi",
+             (alpha * beta * gamma) ** phi),
+            ("2 ** phi is the paper's approximation: compute (alpha * beta ** 2 * gamma ** 2) ** phi", 2.0 ** phi),
+            ("the square is on alpha instead of gamma: depth enters the FLOPs once, resolution twice",
+             (alpha ** 2 * beta ** 2 * gamma) ** phi),
+            ("the square is on alpha instead of beta: depth enters the FLOPs once, width twice",
+             (alpha ** 2 * beta * gamma ** 2) ** phi)]
 
 
 def _call(fn, phi, alpha, beta, gamma, case):
@@ -52,7 +67,8 @@ def _compare(fn, phi, alpha, beta, gamma, rtol=1e-9):
         value = got[key]
         if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value):
             fail(f'compound_scaling(...)["{key}"]: expected a number, got {type(value).__name__} {value!r}', case)
-        expect_close(value, want[key], f'compound_scaling(...)["{key}"]', case, HINTS[key], rtol=rtol, atol=0)
+        hint = likely_mistake(value, _mistakes(key, phi, alpha, beta, gamma), rtol=rtol, atol=0) or HINTS[key]
+        expect_close(value, want[key], f'compound_scaling(...)["{key}"]', case, hint, rtol=rtol, atol=0)
 
 
 def public_compound_scaling(compound_scaling):

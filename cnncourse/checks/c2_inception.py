@@ -6,8 +6,8 @@ independently from GoogLeNet's table (cnncourse.models.twins.build_inception_blo
 
 import numpy as np
 
-from cnncourse.checks.architecture import expect_same_outputs, expect_same_rows, layer_rows
-from cnncourse.checks.core import expect_close, fail
+from cnncourse.checks.architecture import expect_same_behaviour, expect_same_graph, expect_same_rows, layer_rows
+from cnncourse.checks.core import expect_close, fail, likely_mistake
 from cnncourse.models.twins import build_inception_block
 
 
@@ -38,9 +38,18 @@ def _conv1x1_case(fn, shape, n_C, relu, oracle, seed):
     W = rng.standard_normal((shape[3], n_C)).astype("float32")
     b = rng.standard_normal(n_C).astype("float32")
     case = f"A_prev {shape}, W {W.shape}, relu {relu}"
-    got = fn(A_prev, W, b, relu=relu)
+    try:
+        got = fn(A_prev, W, b, relu=relu)
+    except Exception as err:  # noqa: BLE001 - the student reads what went wrong
+        fail(f"conv1x1_forward raised {type(err).__name__}: {err}", case)
+    Z = np.einsum("mhwc,cn->mhwn", A_prev.astype(np.float64), W.astype(np.float64))
+    wrong = [("the ReLU is missing (relu=True)", lambda: Z + b if relu else None),
+             ("the ReLU was applied although relu=False", lambda: None if relu else np.maximum(Z + b, 0)),
+             ("the bias b is missing", lambda: np.maximum(Z, 0) if relu else Z),
+             ("the bias was added after the ReLU: max(0, W^T a + b), b inside", lambda: np.maximum(Z, 0) + b)]
     expect_close(got, oracle(A_prev, W, b, relu), "conv1x1_forward", case, rtol=1e-4, atol=1e-5,
-                 hint="each pixel's output is W^T @ (its n_C_prev channels) + b, then ReLU when relu is True")
+                 hint=likely_mistake(got, wrong, rtol=1e-4, atol=1e-5) or
+                 "each pixel's output is W^T @ (its n_C_prev channels) + b, then ReLU when relu is True")
 
 
 def public_conv1x1_forward(conv1x1_forward):
@@ -78,26 +87,43 @@ def inception_rows(input_shape, filters, name):
     ]
 
 
+INCEPTION_HINTS = {
+    "_concat": "concatenate the four branches' last layers in the docstring's order: 1x1, 3x3, 5x5, pool_proj",
+    "_reduce": "the 1x1 reductions read the module's input",
+    "_3x3": "the 3x3 convolution reads the output of its 1x1 reduction (..._3x3_reduce)",
+    "_5x5": "the 5x5 convolution reads the output of its 1x1 reduction (..._5x5_reduce)",
+    "_pool_proj": "the pool branch's 1x1 projection reads the max pool's output",
+    "": "ReLU after every convolution (activation='relu'), the max pool without one",
+}
+
+
 def _inception_case(fn, input_shape, filters, name, outputs):
     import keras
 
     case = f"input {input_shape}, filters {filters}, name {name!r}"
     x = keras.Input(input_shape)
-    out = fn(x, filters, name)
+    try:
+        out = fn(x, dict(filters), name)
+    except Exception as err:  # noqa: BLE001 - the student reads what went wrong, not a Keras stack trace
+        fail(f"inception_module raised {type(err).__name__}: {err}", case,
+             hint="every branch keeps the height and width (padding 'same', stride 1) so that they can be concatenated")
     if not isinstance(out, keras.KerasTensor):
         fail(f"inception_module returned a {type(out).__name__}, expected a Keras tensor", case,
              hint="return the output of the Concatenate layer")
     model = keras.Model(x, out)
     expect_same_rows(layer_rows(model), inception_rows(input_shape, filters, name), "inception_module", case,
                      hint="four branches: 1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max pool (stride 1, 'same') then 1x1")
-    if outputs:
-        expect_same_outputs(model, build_inception_block(input_shape, filters, name), "inception_module", case,
-                            rtol=1e-4, atol=1e-4, hint="ReLU after every convolution; concatenate the branches in "
-                                                       "the order 1x1, 3x3, 5x5, pool")
+    oracle = build_inception_block(input_shape, filters, name)
+    expect_same_graph(model, oracle, "inception_module", case, hints=INCEPTION_HINTS)
+    if outputs:  # no BatchNormalization and no dropout: inference and training mode compute the same
+        expect_same_behaviour(model, oracle, "inception_module", case, rtol=1e-4, atol=1e-4,
+                              hint="ReLU after every convolution; concatenate the branches in the order 1x1, 3x3, "
+                                   "5x5, pool, on the channels (axis -1)")
 
 
 def public_inception_module(inception_module):
-    """GoogLeNet's inception (3a): 28x28x192 in, 28x28x256 out, every layer's shape and parameters."""
+    """GoogLeNet's inception (3a): 28x28x192 in, 28x28x256 out, every layer's shape, parameters, activation and
+    inputs: the branches' order in the concatenation, a missing 1x1 reduction or ReLU fail here."""
     from cnncourse.models.c2_inception import INCEPTION_3A
 
     _inception_case(inception_module, (28, 28, 192), dict(INCEPTION_3A), "3a", outputs=False)
@@ -109,3 +135,5 @@ def hidden_inception_module(inception_module):
     _inception_case(inception_module, (6, 5, 8), small, "4b", outputs=True)
     other = {"1x1": 1, "3x3_reduce": 7, "3x3": 2, "5x5_reduce": 3, "5x5": 1, "pool_proj": 9}
     _inception_case(inception_module, (4, 4, 3), other, "mixed", outputs=True)
+    equal = {"1x1": 3, "3x3_reduce": 2, "3x3": 3, "5x5_reduce": 2, "5x5": 3, "pool_proj": 3}  # branches of one width:
+    _inception_case(inception_module, (5, 7, 4), equal, "5a", outputs=True)  # only the order tells them apart

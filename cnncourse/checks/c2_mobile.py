@@ -11,8 +11,9 @@ import numbers
 
 import numpy as np
 
-from cnncourse.checks.architecture import expect_same_outputs, expect_same_rows, layer_rows
-from cnncourse.checks.core import expect_close, expect_equal, expect_type, fail
+from cnncourse.checks.architecture import (expect_same_behaviour, expect_same_graph, expect_same_rows, kind_rows,
+                                           layer_rows)
+from cnncourse.checks.core import expect_close, expect_equal, expect_type, fail, likely_mistake
 
 WORKED = {"n_H_out": 4, "n_W_out": 4, "f": 3, "n_C_prev": 3, "n_C": 5}  # 6x6x3 -> 4x4x5 with 3x3 filters
 INPUT_SCALE = 20.0  # the block checks scale their random input so that ReLU6's clipping at 6 shows in the outputs
@@ -64,6 +65,24 @@ def _keras_bottleneck_count(n_H_out, n_W_out, f, n_C_prev, n_C, bottleneck):
     return total
 
 
+def _conv_mistakes(n_H_out, n_W_out, f, n_C_prev, n_C, bottleneck=None):
+    """(hint, wrong count) of the usual mistakes in conv_multiplications, for likely_mistake."""
+    out = n_H_out * n_W_out
+    if bottleneck is None:
+        return [("the input channels n_C_prev are missing: each output value reads f * f * n_C_prev inputs",
+                 out * n_C * f * f),
+                ("f is not squared: the window has f * f positions", out * n_C * f * n_C_prev),
+                ("a bias was counted as a multiplication: it is an addition", out * n_C * (f * f * n_C_prev + 1))]
+    direct = out * n_C * f * f * n_C_prev
+    reduce = out * bottleneck * n_C_prev
+    return [("the bottleneck was ignored: with it, the f x f convolution reads `bottleneck` channels", direct),
+            ("only the 1x1 reduction was counted: add the f x f convolution on the bottleneck", reduce),
+            ("the f x f convolution still reads n_C_prev channels: after the 1x1 reduction it reads `bottleneck`",
+             direct + reduce),
+            ("only the f x f convolution on the bottleneck was counted: add the 1x1 reduction", out * n_C * f * f *
+             bottleneck)]
+
+
 def public_conv_multiplications(fn):
     """The worked example (2160), a 1x1 convolution on a non-square output, and Inception's 5x5 branch:
     28x28x192 to 28x28x32, directly (120,422,400) and through a bottleneck of 16 channels (12,443,648)."""
@@ -83,12 +102,14 @@ def hidden_conv_multiplications(fn):
     rng = np.random.default_rng(5)
     for case in _random_layers(seed=21):
         want, _ = _keras_counts(**case)
-        expect_equal(_count(fn, case, "conv_multiplications"), want, "conv_multiplications", case,
-                     hint="n_H_out * n_W_out * n_C * f * f * n_C_prev")
+        got = _count(fn, case, "conv_multiplications")
+        expect_equal(got, want, "conv_multiplications", case,
+                     hint=likely_mistake(got, _conv_mistakes(**case)) or "n_H_out * n_W_out * n_C * f * f * n_C_prev")
         case = {**case, "bottleneck": int(rng.integers(1, 40))}
-        expect_equal(_count(fn, case, "conv_multiplications"), _keras_bottleneck_count(**case),
-                     "conv_multiplications", case,
-                     hint="1x1: n_H_out * n_W_out * bottleneck * n_C_prev; then f x f on `bottleneck` channels")
+        got = _count(fn, case, "conv_multiplications")
+        expect_equal(got, _keras_bottleneck_count(**case), "conv_multiplications", case,
+                     hint=likely_mistake(got, _conv_mistakes(**case)) or
+                     "1x1: n_H_out * n_W_out * bottleneck * n_C_prev; then f x f on `bottleneck` channels")
 
 
 def public_depthwise_separable_multiplications(fn):
@@ -106,14 +127,24 @@ def public_depthwise_separable_multiplications(fn):
                  "depthwise_separable_multiplications", case)
 
 
+def _separable_mistakes(n_H_out, n_W_out, f, n_C_prev, n_C):
+    """(hint, wrong count) of the usual mistakes in depthwise_separable_multiplications, for likely_mistake."""
+    depthwise, pointwise = n_H_out * n_W_out * n_C_prev * f * f, n_H_out * n_W_out * n_C_prev * n_C
+    return [("only the depthwise step was counted: add the pointwise 1x1 convolution", depthwise),
+            ("only the pointwise step was counted: add the depthwise f x f step", pointwise),
+            ("the depthwise step has one filter per INPUT channel (n_C_prev), not per output channel",
+             n_H_out * n_W_out * n_C * f * f + pointwise),
+            ("the two steps' counts are added, not multiplied", depthwise * n_C)]
+
+
 def hidden_depthwise_separable_multiplications(fn):
     """Random layers, counted from the two kernels of a Keras SeparableConv2D."""
     for case in _random_layers(seed=22):
         _, want = _keras_counts(**case)
-        expect_equal(_count(fn, case, "depthwise_separable_multiplications"), want,
-                     "depthwise_separable_multiplications", case,
-                     hint="depthwise n_H_out * n_W_out * n_C_prev * f * f "
-                          "plus pointwise n_H_out * n_W_out * n_C_prev * n_C")
+        got = _count(fn, case, "depthwise_separable_multiplications")
+        expect_equal(got, want, "depthwise_separable_multiplications", case,
+                     hint=likely_mistake(got, _separable_mistakes(**case)) or
+                     "depthwise n_H_out * n_W_out * n_C_prev * f * f plus pointwise n_H_out * n_W_out * n_C_prev * n_C")
 
 
 def _ratio(fn, f, n_C):
@@ -140,8 +171,13 @@ def hidden_separable_cost_ratio(fn):
     for case in _random_layers(seed=23, n=10):
         normal, separable = _keras_counts(**case)
         value, short = _ratio(fn, case["f"], case["n_C"])
+        f, n_C = case["f"], case["n_C"]
+        wrong = [("f is not squared: 1 / n_C + 1 / f ** 2", 1 / n_C + 1 / f),
+                 ("the ratio is upside down: separable / normal, which is below 1", normal / separable),
+                 ("the pointwise part 1 / n_C is missing", 1 / f ** 2), ("the depthwise part 1 / f ** 2 is missing",
+                                                                         1 / n_C)]
         expect_close(value, separable / normal, "separable_cost_ratio", short, rtol=1e-9,
-                     hint="1 / n_C + 1 / f ** 2")
+                     hint=likely_mistake(value, wrong, rtol=1e-9) or "1 / n_C + 1 / f ** 2")
 
 
 # --- blocks ------------------------------------------------------------------------------------------
@@ -171,14 +207,25 @@ def _block_model(build, shape, what, case):
     return keras.Model(inputs, out)
 
 
+BLOCK_HINTS = {
+    "_add": "the skip connection adds the block's input to the projection's BatchNormalization (..._project_BN), "
+            "only when stride == 1 and n_C_prev == filters",
+    "project_BN": "the projection is linear: no ReLU6 after its BatchNormalization",
+    "_relu": "ReLU6 (layers.ReLU(6.0)) after the expansion's and the depthwise convolution's BatchNormalization",
+    "_pad": "with stride 2 the ZeroPadding2D comes right before the depthwise convolution",
+    "": "each layer reads the previous one: conv, BN, ReLU6 (the projection without ReLU6)",
+}
+
+
 def _compare_block(fn, reference, shape, args, what, seed):
     case = {"input_shape": shape, **args}
     model = _block_model(lambda x: fn(x, **args), shape, what, case)
     want_model = _block_model(reference, shape, f"Keras's {what}", case)
-    expect_same_rows(layer_rows(model), layer_rows(want_model), what, case,
+    expect_same_rows(kind_rows(layer_rows(model), model), kind_rows(layer_rows(want_model), want_model), what, case,
                      hint="use the layer names, kinds and settings of the docstring (no bias, BatchNormalization)")
-    expect_same_outputs(model, want_model, what, case, seed=seed,
-                        hint="ReLU6 is ReLU(6.0) (keras.layers.ReLU(max_value=6)), and the projection is linear")
+    expect_same_graph(model, want_model, what, case, hints=BLOCK_HINTS)
+    expect_same_behaviour(model, want_model, what, case, seed=seed, training=(False, True),
+                          hint="ReLU6 is ReLU(6.0) (keras.layers.ReLU(max_value=6)), and the projection is linear")
 
 
 def _check_v1(fn, cases, seed):
@@ -211,8 +258,12 @@ def _check_v2(fn, cases, seed):
 
 
 def public_inverted_residual_block(fn):
-    """Blocks 0, 1 and 2 of MobileNet v2 at a 16x16 input: no expansion, stride 2, and a residual Add."""
-    cases = [((16, 16, 32), 1, 16, 1, 0), ((16, 16, 16), 6, 24, 2, 1), ((8, 8, 24), 6, 24, 1, 2)]
+    """Blocks 0, 1 and 2 of MobileNet v2 at a 16x16 input: no expansion, stride 2, and a residual Add; then a stride-2
+    block whose input and output have the same channels (no Add: the shapes differ). Separates the usual mistakes:
+    a ReLU6 after the projection (the bottleneck is linear), ReLU for ReLU6 (the input is scaled so that values pass
+    6), the Add on every block whose channels agree, symmetric padding for stride 2, an expansion in block 0."""
+    cases = [((16, 16, 32), 1, 16, 1, 0), ((16, 16, 16), 6, 24, 2, 1), ((8, 8, 24), 6, 24, 1, 2),
+             ((8, 8, 24), 6, 24, 2, 3)]
     _check_v2(fn, cases, seed=51)
 
 

@@ -182,6 +182,9 @@ ALLOWED = {
     ("cnncourse.checks.c1_convolution", "cnncourse.ops.conv.output_size"),
     ("cnncourse.checks.c6_style", "cnncourse.ops.c6_costs.gram_matrix"),
     ("cnncourse.checks.c6_style", "cnncourse.ops.c6_costs.layer_style_cost"),
+    # best_anchor's hidden test swaps in the course's iou; its public check tries it only after a failure, and a stub
+    # that raises there leaves the first failure as it was.
+    ("cnncourse.checks.c3_boxes", "cnncourse.ops.c3_boxes.iou"),
 }
 
 

@@ -7,7 +7,8 @@ encoding back to the box for encode_box.
 When a case fails, the message names the typical mistakes whose formula gives what came back ("looks like ..."),
 computed here from the same inputs (cnncourse.checks.core.likely_mistake). non_max_suppression calls `iou`: its hidden
 test runs it with the course's IoU (cnncourse.ops.twins.box_iou) swapped into its namespace, and its public check
-says so when a failure comes from an `iou` of the student's own (one mistake, one loss).
+says so when a failure comes from an `iou` of the student's own (one mistake, one loss). The same holds for a
+best_anchor that calls the notebook's `iou` (with cnncourse.ops.c3_boxes.iou).
 """
 
 import numpy as np

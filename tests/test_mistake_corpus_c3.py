@@ -678,6 +678,7 @@ HINTS = {
     loss_mask_from_prediction: "from y_pred's pc",
     landmarks_x_y_swapped: "x and y are swapped", landmarks_divided_by_height_width: "divided by the height",
     landmarks_all_x_first: "all lx come first", landmarks_in_place: "changed its argument",
+    twin_without_softmax: "softmax is missing", twin_channels_first_reshape: "(5, 5, 16, 400)",
 }
 (test_each_mistake_fails_the_hidden_check_and_the_public_one, test_each_correct_alternative_passes_both_checks,
  test_the_corpus_has_three_mistakes_and_one_alternative_per_graded_function,

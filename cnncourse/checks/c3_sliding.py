@@ -50,10 +50,14 @@ def _check_twin(fn, n_classes, n_channels, image_shapes, seed):
         bad = ~np.isclose(got[0], want, rtol=1e-4, atol=1e-5)
         if bad.any():
             r, c, k = (int(i) for i in np.argwhere(bad)[0])
+            rule = "copy the weights: fc1's kernel (400, 400) reshaped to (5, 5, 16, 400), the others to (1, 1, ...)"
+            if not np.allclose(got[0].sum(axis=-1), 1.0, atol=1e-4):
+                rule = ("looks like the softmax is missing: the outputs do not sum to 1 over the classes; the last "
+                        "1x1 convolution needs activation='softmax'; " + rule)
             fail(f"convolutional_classifier: {int(bad.sum())} of {bad.size} probabilities differ from the classifier "
                  f"run on each crop; first at window row {r}, col {c} (top-left pixel ({2 * r}, {2 * c})), class {k}: "
                  f"expected {want[r, c, k]:.5g}, got {got[0, r, c, k]:.5g}", where,
-                 hint="copy the weights: fc1's kernel (400, 400) reshaped to (5, 5, 16, 400), the others to (1, 1, ...)")
+                 hint=rule)
 
 
 def public_convolutional_classifier(convolutional_classifier):

@@ -2,7 +2,9 @@
 
 Conventions used throughout the chapter:
     corner box   (x1, y1, x2, y2), x to the right and y downwards, x2 >= x1 and y2 >= y1, in any unit (pixels or
-                 fractions of the image); its area is (x2 - x1) * (y2 - y1).
+                 fractions of the image); its area is (x2 - x1) * (y2 - y1). filter_boxes and non_max_suppression
+                 also take a box by its other diagonal (x2 < x1 or y2 < y1), as tf.image.non_max_suppression does
+                 (require_corner_pairs); iou, encode_box and best_anchor reject it.
     YOLO box     (bx, by, bh, bw) relative to a grid cell: bx, by the centre's position inside the cell, in [0, 1]
                  (1 only for a centre on the far edge of the image);
                  bh, bw the height and width as multiples of the cell's size (may exceed 1).

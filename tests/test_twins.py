@@ -186,6 +186,9 @@ ALLOWED = {
     # in the student edition (stubs) raises the student's failure as it was.
     ("cnncourse.checks.c2_resnet", "cnncourse.models.c2_resnet.identity_block"),
     ("cnncourse.checks.c2_resnet", "cnncourse.models.c2_resnet.convolutional_block"),
+    # best_anchor's hidden test swaps in the course's iou; its public check tries it only after a failure, and a stub
+    # that raises there leaves the first failure as it was.
+    ("cnncourse.checks.c3_boxes", "cnncourse.ops.c3_boxes.iou"),
 }
 
 

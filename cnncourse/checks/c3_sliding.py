@@ -1,13 +1,28 @@
 """Checks of Chapter 3's convolutional sliding windows: the twin must equal the classifier run on every crop.
 
 Oracle: cnncourse.models.c3_sliding.sliding_window_predictions (crop each window, classify the crops) with the
-same classifier, which has random weights so that a wrong reshape of the dense kernels cannot pass by chance.
+same classifier, which has random weights so that a wrong reshape of the dense kernels cannot pass by chance. The
+weights are scaled by 1 / sqrt(fan-in), so that the softmax stays far from one-hot: with saturated probabilities a
+twin that reads fc1's kernel in the wrong order (channels first) would still pick the same class everywhere and
+match to the last digit.
 """
 
 import numpy as np
 
-from cnncourse.checks.architecture import expect_model, randomise_weights
+from cnncourse.checks.architecture import expect_model
 from cnncourse.checks.core import expect_shape, fail
+
+
+def _unsaturated_weights(model, seed):
+    """Kernels ~ N(0, 1 / fan_in), biases ~ N(0, 0.1^2): every layer keeps its inputs' scale, the logits stay O(1)."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if len(weights) == 2:
+            kernel, bias = weights
+            fan_in = int(np.prod(kernel.shape[:-1]))
+            layer.set_weights([(rng.standard_normal(kernel.shape) / np.sqrt(fan_in)).astype("float32"),
+                               (rng.standard_normal(bias.shape) * 0.1).astype("float32")])
 
 
 def _check_twin(fn, n_classes, n_channels, image_shapes, seed):
@@ -16,7 +31,7 @@ def _check_twin(fn, n_classes, n_channels, image_shapes, seed):
     from cnncourse.models.c3_sliding import sliding_window_predictions, window_classifier
 
     classifier = window_classifier(n_classes, n_channels)
-    randomise_weights([classifier], seed)
+    _unsaturated_weights(classifier, seed)
     twin = fn(classifier)
     case = f"{n_classes} classes, {n_channels} channels"
     expect_model(twin, "convolutional_classifier", case)
@@ -35,10 +50,14 @@ def _check_twin(fn, n_classes, n_channels, image_shapes, seed):
         bad = ~np.isclose(got[0], want, rtol=1e-4, atol=1e-5)
         if bad.any():
             r, c, k = (int(i) for i in np.argwhere(bad)[0])
+            rule = "copy the weights: fc1's kernel (400, 400) reshaped to (5, 5, 16, 400), the others to (1, 1, ...)"
+            if not np.allclose(got[0].sum(axis=-1), 1.0, atol=1e-4):
+                rule = ("looks like the softmax is missing: the outputs do not sum to 1 over the classes; the last "
+                        "1x1 convolution needs activation='softmax'; " + rule)
             fail(f"convolutional_classifier: {int(bad.sum())} of {bad.size} probabilities differ from the classifier "
                  f"run on each crop; first at window row {r}, col {c} (top-left pixel ({2 * r}, {2 * c})), class {k}: "
                  f"expected {want[r, c, k]:.5g}, got {got[0, r, c, k]:.5g}", where,
-                 hint="copy the weights: fc1's kernel (400, 400) reshaped to (5, 5, 16, 400), the others to (1, 1, ...)")
+                 hint=rule)
 
 
 def public_convolutional_classifier(convolutional_classifier):

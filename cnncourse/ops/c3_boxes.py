@@ -2,7 +2,9 @@
 
 Conventions used throughout the chapter:
     corner box   (x1, y1, x2, y2), x to the right and y downwards, x2 >= x1 and y2 >= y1, in any unit (pixels or
-                 fractions of the image); its area is (x2 - x1) * (y2 - y1).
+                 fractions of the image); its area is (x2 - x1) * (y2 - y1). filter_boxes and non_max_suppression
+                 also take a box by its other diagonal (x2 < x1 or y2 < y1), as tf.image.non_max_suppression does
+                 (require_corner_pairs); iou, encode_box and best_anchor reject it.
     YOLO box     (bx, by, bh, bw) relative to a grid cell: bx, by the centre's position inside the cell, in [0, 1]
                  (1 only for a centre on the far edge of the image);
                  bh, bw the height and width as multiples of the cell's size (may exceed 1).
@@ -33,6 +35,19 @@ def require_boxes(boxes, name="boxes"):
     return boxes
 
 
+def require_corner_pairs(boxes, name="boxes"):
+    """Check an (n, 4) float array of boxes, each given by two opposite corners in either diagonal order.
+
+    tf.image.non_max_suppression accepts "any diagonal pair of box corners": (x1, y1, x2, y2) with x2 < x1 or
+    y2 < y1 is the same box as (min x, min y, max x, max y). So do filter_boxes and non_max_suppression.
+
+    Returns:
+        A new (n, 4) array of the same boxes as corners (x1, y1, x2, y2) with x2 >= x1 and y2 >= y1.
+    """
+    require_array(boxes, f"{name} (n, 4)", ndim=2, shape=(None, 4))
+    return np.concatenate([np.minimum(boxes[:, :2], boxes[:, 2:]), np.maximum(boxes[:, :2], boxes[:, 2:])], axis=1)
+
+
 def iou(box1, box2):
     """Intersection over union of two corner boxes.
 
@@ -57,15 +72,15 @@ def filter_boxes(box_confidence, boxes, box_class_probs, threshold=0.6):
 
     Args:
         box_confidence: (n, 1) float array, pc of each box.
-        boxes: (n, 4) float array of corner boxes.
+        boxes: (n, 4) float array of boxes, each two opposite corners (x1, y1, x2, y2) in either diagonal order.
         box_class_probs: (n, n_classes) float array, class probabilities c_1 .. c_n of each box.
-        threshold: keep a box when max_i(pc * c_i) >= threshold.
+        threshold: keep a box when max_i(pc * c_i) >= threshold (a score equal to the threshold is kept).
     Returns:
-        (scores (k,), boxes (k, 4), classes (k,) int): the best score, the box and the argmax class of each kept
-        box, in the input order.
+        (scores (k,), boxes (k, 4), classes (k,) int): the best score, the box (as given) and the argmax class of
+        each kept box, in the input order.
     """
     require_array(box_confidence, "box_confidence (n, 1)", ndim=2, shape=(None, 1))
-    require_boxes(boxes)
+    require_corner_pairs(boxes)
     require_array(box_class_probs, "box_class_probs (n, n_classes)", ndim=2, shape=(boxes.shape[0], None))
     if box_confidence.shape[0] != boxes.shape[0]:
         raise ValueError(f"box_confidence and boxes must have the same n, got {box_confidence.shape[0]} and "
@@ -86,14 +101,16 @@ def non_max_suppression(boxes, scores, iou_threshold=0.5, max_boxes=10):
     above iou_threshold; stop when no box is left or max_boxes are kept. Ties in score keep the lower index first.
 
     Args:
-        boxes: (n, 4) float array of corner boxes.
+        boxes: (n, 4) float array of boxes, each two opposite corners (x1, y1, x2, y2) in either diagonal order,
+            as tf.image.non_max_suppression accepts them; the check below reorders each to x2 >= x1, y2 >= y1.
         scores: (n,) float array.
-        iou_threshold: a box is suppressed when its IoU with a kept box is > iou_threshold.
+        iou_threshold: a box is suppressed when its IoU with a kept box is > iou_threshold (an IoU equal to the
+            threshold keeps the box).
         max_boxes: the most boxes to keep (int >= 0).
     Returns:
         (k,) int array: indices into boxes of the kept boxes, best score first (as tf.image.non_max_suppression).
     """
-    require_boxes(boxes)
+    boxes = require_corner_pairs(boxes)
     require_array(scores, "scores (n,)", ndim=1, shape=(boxes.shape[0],))
     require_int(max_boxes, "max_boxes", 0)
     ### BEGIN SOLUTION

@@ -357,6 +357,17 @@ def up_functional_concatenate(expansive_input, contractive_input, n_filters, nam
     return x
 
 
+def up_default_axis(expansive_input, contractive_input, n_filters, name="up1"):
+    """Concatenate() with its default axis (-1), keyword arguments throughout."""
+    up = layers.Conv2DTranspose(filters=n_filters, kernel_size=3, strides=2, padding="same",
+                                name=f"{name}_transpose")(expansive_input)
+    merged = layers.Concatenate(name=f"{name}_concat")([up, contractive_input])
+    conv1 = layers.Conv2D(filters=n_filters, kernel_size=3, padding="same", activation="relu",
+                          kernel_initializer="he_normal", name=f"{name}_conv1")(merged)
+    return layers.Conv2D(filters=n_filters, kernel_size=3, padding="same", activation="relu",
+                         kernel_initializer="he_normal", name=f"{name}_conv2")(conv1)
+
+
 # ---------------------------------------------------------------- unet_model
 # The notebook's helper names, as a student's unet_model finds them (swapped for the course's by the hidden check).
 conv_block = unet.conv_block
@@ -420,6 +431,18 @@ def unet_lists(input_size=(64, 64, 3), n_filters=16, n_classes=5, depth=4):
     return keras.Model(inputs=inputs, outputs=layers.Conv2D(n_classes, (1, 1), name="logits")(x))
 
 
+def unet_recursive(input_size=(64, 64, 3), n_filters=16, n_classes=5, depth=4):
+    """One level of the U at a time: down, the rest of the U below, up."""
+    def level(x, k):
+        if k > depth:
+            return conv_block(x, n_filters * 2 ** depth, dropout=0.3, max_pooling=False, name="bottleneck")[0]
+        down, skip = conv_block(x, n_filters * 2 ** (k - 1), dropout=0.3 if k == depth else 0.0, name=f"down{k}")
+        return upsampling_block(level(down, k + 1), skip, n_filters * 2 ** (k - 1), name=f"up{depth + 1 - k}")
+
+    inputs = keras.Input(input_size)
+    return keras.Model(inputs, layers.Conv2D(n_classes, 1, name="logits")(level(inputs, 1)))
+
+
 # ---------------------------------------------------------------- the corpus
 CHECKS = {"transpose_output_size": checks, "conv_transpose_forward": checks, "mean_iou": checks,
           "conv_block": unet_checks, "upsampling_block": unet_checks, "unet_model": unet_checks}
@@ -450,8 +473,8 @@ ALTERNATIVES = {
                                transpose_with_tensorflow],
     "mean_iou": [iou_loop, iou_tensorflow_confusion, iou_one_hot],
     "conv_block": [block_relu_layers, block_loop],
-    "upsampling_block": [up_functional_concatenate],
-    "unet_model": [unet_lists],
+    "upsampling_block": [up_functional_concatenate, up_default_axis],
+    "unet_model": [unet_lists, unet_recursive],
 }
 _MISTAKE_CASES = [(name, fn, public) for name, cases in MISTAKES.items() for fn, public in cases]
 _ALTERNATIVE_CASES = [(name, fn) for name, cases in ALTERNATIVES.items() for fn in cases]

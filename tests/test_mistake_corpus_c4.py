@@ -408,7 +408,8 @@ unet_fixed_depth = _unet(fixed_depth=4)  # the depth argument ignored
 unet_inline_skip_first = _unet(up=up_skip_first)
 unet_inline_pool_before_dropout = _unet(down=block_pool_before_dropout)  # shows in training mode only
 unet_inline_without_relu = _unet(up=up_without_relu)
-for _name in ("unet_inline_skip_first", "unet_inline_pool_before_dropout", "unet_inline_without_relu", "unet_softmax", "unet_softmax_layer", "unet_coursera_head", "unet_dropout_everywhere",
+for _name in ("unet_inline_skip_first", "unet_inline_pool_before_dropout", "unet_inline_without_relu",
+              "unet_softmax", "unet_softmax_layer", "unet_coursera_head", "unet_dropout_everywhere",
               "unet_bottleneck_not_doubled", "unet_skips_in_order", "unet_fixed_depth"):
     globals()[_name].__name__ = _name
 
@@ -533,7 +534,8 @@ HINTS = {
     block_default_initializer: "he_normal",
     up_skip_first: "[skip, upsampled]", up_add: "Concatenate", up_transpose_relu: "transposed convolution has a ReLU",
     up_without_relu: "no ReLU",
-    unet_softmax: "from_logits=True", unet_inline_skip_first: "[skip, upsampled]", unet_softmax_layer: "logits", unet_skips_in_order: "skips[depth - k]", unet_returns_output_tensor: "keras.Model",
+    unet_softmax: "from_logits=True", unet_inline_skip_first: "[skip, upsampled]", unet_softmax_layer: "logits",
+    unet_skips_in_order: "skips[depth - k]", unet_returns_output_tensor: "keras.Model",
 }
 _HINT_CASES = [(name, fn) for name, fn, _ in _MISTAKE_CASES if fn in HINTS]
 

@@ -75,9 +75,10 @@ def unet_rows(input_size, n_filters, n_classes, depth):
 def _oracle(input_shapes, rows, rate=0.5, swap=False, relu=True, no_relu_on=(), transpose_relu=False, softmax=False):
     """A functional model with one layer per row, each fed by the row before; a Concatenate also takes input 2.
 
-    The keyword arguments build the usual wrong wirings, for hints only: swap (the concatenation [skip, upsampled]),
-    relu=False (no ReLU on the 3x3 convolutions), no_relu_on (the name endings of the 3x3 convolutions without it), transpose_relu (a ReLU on the transposed convolution), softmax (a
-    softmax on the logits)."""
+    rate is the rate of every Dropout layer (the masks of training mode depend on it). The other keyword arguments
+    build the usual wrong wirings, for hints only: swap (the concatenation [skip, upsampled]), relu=False (no ReLU
+    on the 3x3 convolutions), no_relu_on (the name endings of the 3x3 convolutions without one), transpose_relu (a
+    ReLU on the transposed convolution), softmax (a softmax on the logits)."""
     import keras
     from keras import layers
 
@@ -138,10 +139,16 @@ def _outputs(model, x, training=False, seed=0):
 
 
 def _differs(got, want):
-    """The mask of the values of `got` that differ from `want` (False everywhere when they match)."""
+    """The mask of the values of `got` that differ from `want` (False everywhere when they match); None when the
+    shapes differ."""
     if got.shape != want.shape:
         return None
     return ~np.isclose(got, want, rtol=1e-4, atol=1e-4 * (1 + np.abs(want).max()))
+
+
+def _matches(got, want):
+    bad = _differs(got, want)
+    return bad is not None and not bad.any()
 
 
 def _same_outputs(student, oracle, what, case, seed, hint, variants=()):
@@ -166,8 +173,7 @@ def _same_outputs(student, oracle, what, case, seed, hint, variants=()):
                 fail(f"{what}: output {k + 1} has shape {got.shape[1:]}, expected {want.shape[1:]}", case, hint)
             if not bad.any():
                 continue
-            likely = [text for wrong, text in variants
-                      if (lambda v: v is not None and not v.any())(_differs(got, _outputs(wrong, x, training, seed)[k]))]
+            likely = [text for wrong, text in variants if _matches(got, _outputs(wrong, x, training, seed)[k])]
             index = tuple(int(i) for i in np.argwhere(bad)[0])
             fail(f"{what}: with the same weights as the reference, in {mode} mode, output {k + 1} differs in "
                  f"{int(bad.sum())} of {bad.size} values; first at {index}: expected {want[index]:.5g}, got "
@@ -279,7 +285,7 @@ def _check_conv_block(fn, hw, c_in, F, dropout, max_pooling, name, seed):
         x = np.random.default_rng(seed + 2).standard_normal((1, *hw, c_in)).astype("float32")
         got_next, got_skip = _outputs(student, [x], True, seed)
         pooled = got_skip.reshape(1, hw[0] // 2, 2, hw[1] // 2, 2, F).max(axis=(2, 4))
-        if _differs(got_next, pooled).any():
+        if not _matches(got_next, pooled):
             fail("conv_block: in training mode next_layer is not the max pooling of skip, as expected", case,
                  "pool the output of the dropout (the skip itself), not the convolution before the dropout")
     no_relu = "no ReLU: activation='relu' on both 3x3 convolutions"

@@ -624,6 +624,20 @@ def test_a_caller_with_its_own_mistake_still_fails_with_the_reference_helpers(ca
                                               namespace["transpose_by_filter_taps"])
 
 
+def test_a_builder_that_raises_or_returns_the_wrong_type_gets_a_clear_message():
+    def stub(*args, **kwargs):  # the release notebook's cell before the student writes it
+        raise NotImplementedError()
+
+    for check in (unet_checks.public_conv_block, unet_checks.public_upsampling_block, unet_checks.hidden_unet_model):
+        message = _fails(check, stub)
+        assert "raised NotImplementedError" in message and "write the function's body" in message, message
+    message = _fails(unet_checks.public_conv_block, lambda inputs, n_filters, **kwargs: unet.conv_block(
+        inputs, n_filters, **kwargs)[0])
+    assert "(next_layer, skip)" in message, message
+    message = _fails(unet_checks.hidden_upsampling_block, lambda *args, **kwargs: np.zeros(3))
+    assert "expected Keras tensors" in message, message
+
+
 def test_without_a_reference_to_compare_with_the_public_failure_stays_as_it_was(monkeypatch):
     def stub(*args, **kwargs):  # the student edition's conv_block: its answer left out
         raise NotImplementedError("cnncourse.models.c4_unet.conv_block is an exercise")

@@ -29,6 +29,7 @@ CONCAT_HINT = ("concatenate (layers.Concatenate, not Add) [the transposed convol
                "channel axis (axis=3 or -1)")
 BLOCK_HINT = "two 3x3 'same' Conv2D with ReLU, Dropout only if dropout > 0, then MaxPooling2D(2) if max_pooling"
 UP_HINT = "Conv2DTranspose(n_filters, 3, strides=2, padding='same'), Concatenate, two 3x3 'same' Conv2D with ReLU"
+STUB_HINT = "write the function's body: it still raises NotImplementedError (or calls a block that does)"
 LOGITS_HINT = ("the last layer is a 1x1 Conv2D to n_classes WITHOUT activation: the model returns logits (no "
                "softmax; the loss uses from_logits=True)")
 
@@ -252,7 +253,7 @@ def _call(fn, what, case, hint, *args, **kwargs):
         out = fn(*args, **kwargs)
     except Exception as err:  # noqa: BLE001 - a shape clash inside Keras: tell the student where
         fail(f"{what} raised {type(err).__name__}: {err} (expected it to build its layers on these inputs)", case,
-             hint)
+             STUB_HINT if isinstance(err, NotImplementedError) else hint)
     flat = tuple(out) if isinstance(out, (tuple, list)) else (out,)
     if not all(isinstance(t, keras.KerasTensor) for t in flat):
         fail(f"{what} returned {type(out).__name__}, expected Keras tensors", case)
@@ -358,7 +359,7 @@ def _check_unet(unet_model, input_size, n_filters, n_classes, depth, seed, verbo
         model = unet_model(input_size, n_filters, n_classes, depth)
     except Exception as err:  # noqa: BLE001 - a shape clash inside Keras: tell the student where to look
         fail(f"unet_model raised {type(err).__name__}: {err} (expected it to build the model)", case,
-             "up<k> takes the skip of down<depth+1-k> (the last skip first: skips[depth - k]) and the output of the "
+             STUB_HINT if isinstance(err, NotImplementedError) else "up<k> takes the skip of down<depth+1-k> (the last skip first: skips[depth - k]) and the output of the "
              "block below it; conv_block returns (next_layer, skip) in that order")
     expect_model(model, "unet_model", case)
     rows, levels = unet_rows(input_size, n_filters, n_classes, depth)

@@ -142,7 +142,7 @@ MISTAKES += [
             loses={"non_max_suppression_tests"}, message="tf.image.non_max_suppression"),
 ]
 
-# Chapter 4: one per notebook
+# Chapter 4: two per notebook (two submissions)
 _C4 = "c4_unet"
 MISTAKES += [
     # overlapping placements overwrite each other instead of adding up
@@ -153,6 +153,17 @@ MISTAKES += [
     Mistake(_C4, "c4_2_unet", "mean_iou",
             old="union = counts.sum(axis=1) + counts.sum(axis=0) - intersection", new="union = counts.sum(axis=1)",
             loses={"mean_iou_tests"}, message="divide by the union"),
+    # pad cropped from one side only. conv_transpose_forward calls it: its public check says where the mistake
+    # starts and passes, its hidden test runs with the course's size (one mistake, one loss)
+    Mistake(_C4, "c4_1_transpose_convolution", "transpose_output_size",
+            old="return (n_prev - 1) * stride + f - 2 * pad", new="return (n_prev - 1) * stride + f - pad",
+            loses={"transpose_output_size_tests"}, message="BOTH sides"),
+    # the second convolution of the contracting block without its ReLU. unet_model calls conv_block: it keeps its
+    # points (its public check blames conv_block, its hidden test runs with the course's blocks)
+    Mistake(_C4, "c4_2_unet", "conv_block",
+            old='activation="relu", kernel_initializer="he_normal",\n                         name=f"{name}_conv2")',
+            new='activation=None, kernel_initializer="he_normal",\n                         name=f"{name}_conv2")',
+            loses={"conv_block_tests"}, message="no ReLU"),
 ]
 
 # Chapter 5: one per notebook

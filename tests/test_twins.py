@@ -189,6 +189,11 @@ ALLOWED = {
     # best_anchor's hidden test swaps in the course's iou; its public check tries it only after a failure, and a stub
     # that raises there leaves the first failure as it was.
     ("cnncourse.checks.c3_boxes", "cnncourse.ops.c3_boxes.iou"),
+    # Chapter 4: conv_transpose_forward's and unet_model's hidden tests, and their public checks' note on where the
+    # mistake starts (a stub in the student edition: the failure is then raised as it was).
+    ("cnncourse.checks.c4_segmentation", "cnncourse.ops.c4_transpose.transpose_output_size"),
+    ("cnncourse.checks.c4_unet", "cnncourse.models.c4_unet.conv_block"),
+    ("cnncourse.checks.c4_unet", "cnncourse.models.c4_unet.upsampling_block"),
 }
 
 

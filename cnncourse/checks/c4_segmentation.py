@@ -9,6 +9,10 @@ Sections of this file:
     mean IoU               mean_iou. Public: a 4x4 case with exact fractions, absent classes, a batch.
                            Hidden: random masks against a brute-force count by Python loops over the pixels.
     (U-Net checks follow in their own section.)
+One mistake, one loss: conv_transpose_forward may call transpose_output_size. Its hidden test runs it with the
+course's transpose_output_size swapped into the notebook's namespace (core.reference_helpers); its public check runs
+the student's own and, when it fails only because of it, prints where the mistake starts and passes.
+Hidden failures name the likely mistake (core.likely_mistake) when what came back matches a known wrong formula.
 public_*: small exact cases with hints at the likely mistake; they run in the student's notebook.
 hidden_*: random cases against independent oracles; nbgrader hides their calls and runs them at grading.
 Each function takes the student's function and raises CheckFailed on the first failure.
@@ -16,7 +20,17 @@ Each function takes the student's function and raises CheckFailed on the first f
 
 import numpy as np
 
-from cnncourse.checks.core import expect_close, expect_equal, expect_raises, expect_shape, expect_type, fail
+from cnncourse.checks.core import (
+    CheckFailed,
+    expect_close,
+    expect_equal,
+    expect_raises,
+    expect_shape,
+    expect_type,
+    fail,
+    likely_mistake,
+    reference_helpers,
+)
 
 
 def _rng(seed):
@@ -34,7 +48,7 @@ def _call(fn, args, what, case, hint=None):
     try:
         return fn(*args)
     except Exception as err:  # noqa: BLE001 - the student reads what went wrong, and where
-        fail(f"{what} raised {type(err).__name__}: {err}", case, hint)
+        fail(f"{what} raised {type(err).__name__}: {err} (expected a result for this case)", case, hint)
 
 
 # =====================================================================================================
@@ -114,10 +128,50 @@ def hidden_transpose_output_size(transpose_output_size, n_cases=200, seed=41):
                           f"n_prev={n_prev}, f={f}, stride={s}, pad={p}")
             continue
         case = f"n_prev={n_prev}, f={f}, stride={s}, pad={p}"
-        expect_equal(_call(transpose_output_size, (n_prev, f, s, p), "transpose_output_size", case), sizes[0],
-                     "transpose_output_size", case)
+        got = _call(transpose_output_size, (n_prev, f, s, p), "transpose_output_size", case)
+        expect_type(got, (int, np.integer), "transpose_output_size", case,
+                    hint="return an int (a float such as 5.0 is not a size: use // or int arithmetic)")
+        expect_equal(got, sizes[0], "transpose_output_size", case,
+                     hint=_size_hint(got, sizes[0], n_prev, f, s, p))
     expect_raises(lambda: transpose_output_size(1, 1, 1, 1), ValueError, "a pad that crops everything",
                   "n_prev=1, f=1, stride=1, pad=1")
+
+
+def _size_hint(got, want, n_prev, f, stride, pad):
+    """The hint of the wrong size formulas that give `got` (and not the right size), or None."""
+    if got == want:
+        return None
+    candidates = [
+        ("looks like pad was not cropped: subtract 2 * pad", (n_prev - 1) * stride + f),
+        ("looks like pad was cropped from one side only: subtract 2 * pad", (n_prev - 1) * stride + f - pad),
+        ("looks like stride * n_prev: the last input pixel's filter starts at (n_prev - 1) * stride and is f wide",
+         stride * n_prev),
+        ("looks like n_prev * stride + f - 2 * pad: the last input pixel is number n_prev - 1",
+         n_prev * stride + f - 2 * pad),
+        ("looks like the convolution's size (n_prev + 2 pad - f) // stride + 1; the transpose goes the other way",
+         (n_prev + 2 * pad - f) // stride + 1),
+    ]
+    return likely_mistake(got, [(hint, wrong) for hint, wrong in candidates if wrong != want])
+
+
+def _blame_size(check, conv_transpose_forward):
+    """Run check(conv_transpose_forward) on the student's own chain. When it fails, run it again with the course's
+    transpose_output_size in the notebook's namespace: if it passes then, the mistake starts there: the failure is
+    printed with a note that says so, and the check passes (one mistake, one loss). Otherwise (or where the
+    reference is a stub, in the student edition) the failure is raised as it was."""
+    try:
+        check(conv_transpose_forward)
+    except CheckFailed as err:
+        from cnncourse.ops import c4_transpose
+
+        try:
+            with reference_helpers(conv_transpose_forward, transpose_output_size=c4_transpose.transpose_output_size):
+                check(conv_transpose_forward)
+        except Exception:  # noqa: BLE001 - still wrong, or no reference to compare with
+            raise err from None
+        print(f"conv_transpose_forward: NOTE: {err}\n  With the course's transpose_output_size in place of yours, "
+              "your conv_transpose_forward passes this check: the mistake is in your transpose_output_size, whose "
+              "own check says what is wrong. This cell keeps its points; fix transpose_output_size first.")
 
 
 # --- forward ---------------------------------------------------------------------------------------------
@@ -152,14 +206,24 @@ def _check_transpose_case(conv_transpose_forward, A, W, b, stride, pad, want, ca
                          "A_prev[i, h, w, c_prev] * W[:, :, c_prev, c] over c_prev"))
     for wrong, message, hint in mistakes:
         if not np.allclose(wrong, want) and np.allclose(np.asarray(Z, dtype=float), wrong):
-            fail(f"Z: {message}", case, hint)
+            fail(f"Z: not the expected values: {message}", case, hint)
     expect_close(Z, want, "Z", case, hint="lay A_prev[i, h, w, :] @ W (shape (f, f, n_C)) on the canvas at "
                                           "rows h * stride .. h * stride + f - 1 and add; crop; add b")
     return Z
 
 
 def public_conv_transpose_forward(conv_transpose_forward):
-    """The lecture's example worked by hand, a stride-1 case, then channels, a batch and a bias."""
+    """The lecture's example worked by hand, a stride-1 case, then channels, a batch and a bias.
+
+    Separates: overlaps overwritten instead of added (every case), the filter turned by 180 degrees (the worked
+    example), the crop left out or taken from one side only (pad 1), the stride ignored (stride 2), the bias left
+    out, the kernel's channel axes swapped (2 -> 2 channels). It runs your own transpose_output_size: when it fails
+    only because of it, it says so and passes.
+    """
+    _blame_size(_public_conv_transpose_forward, conv_transpose_forward)
+
+
+def _public_conv_transpose_forward(conv_transpose_forward):
     A, W, b = _one_channel(LECTURE_INPUT, LECTURE_FILTER)
     case = "the worked example: input [[1, 2], [3, 4]], filter [[1, 2, 3], [4, 5, 6], [7, 8, 9]], stride 2"
     Z = _check_transpose_case(conv_transpose_forward, A, W, b, 2, 0, LECTURE_CANVAS[None, :, :, None],
@@ -209,18 +273,34 @@ KERAS_CASES = [  # (f, stride, keras padding, the course's pad that gives the sa
 
 def hidden_conv_transpose_forward(conv_transpose_forward, n_cases=25, seed=42):
     """Random shapes, strides 1-3 and pads 0-2 against tf.nn.conv2d_transpose; Keras's Conv2DTranspose layer
-    where its paddings apply ("valid": pad 0 and stride <= f; "same": pad (f - stride) / 2 when that is whole)."""
+    where its paddings apply ("valid": pad 0 and stride <= f; "same": pad (f - stride) / 2 when that is whole).
+    Boundary cases first: a single input pixel, a batch of one, a 1x1 filter with stride 2 (gaps of zeros between
+    the pixels, only the bias there), a stride larger than the filter. Runs with the course's
+    transpose_output_size in the notebook's namespace (one mistake, one loss)."""
+    from cnncourse.ops import c4_transpose
+
+    with reference_helpers(conv_transpose_forward, transpose_output_size=c4_transpose.transpose_output_size):
+        _hidden_conv_transpose_forward(conv_transpose_forward, n_cases, seed)
+
+
+def _hidden_conv_transpose_forward(conv_transpose_forward, n_cases, seed):
     import keras
 
     rng = _rng(seed)
+    for shape_A, f, n_C, stride, pad in (((1, 1, 1, 2), 3, 2, 2, 1), ((1, 3, 2, 1), 1, 1, 2, 0),
+                                         ((2, 2, 3, 2), 2, 3, 3, 0), ((1, 4, 4, 3), 4, 2, 2, 1)):
+        A, W = rng.standard_normal(shape_A), rng.standard_normal((f, f, shape_A[3], n_C))
+        b = rng.standard_normal(n_C)
+        _check_transpose_case(conv_transpose_forward, A, W, b, stride, pad, _tf_transpose(A, W, b, stride, pad),
+                              f"A_prev {A.shape}, W {W.shape}, stride {stride}, padding {pad} (a boundary case), "
+                              "against tf.nn.conv2d_transpose")
     for k in range(n_cases):
         A, W, b, stride, pad = _random_transpose_case(rng)
         if k == 0:  # a square-channel case first, so that swapped kernel axes fail on values, not on shapes
             W = rng.standard_normal((*W.shape[:2], 2, 2))
             A, b = rng.standard_normal((*A.shape[:3], 2)), rng.standard_normal(2)
         case = f"A_prev {A.shape}, W {W.shape}, stride {stride}, padding {pad}, against tf.nn.conv2d_transpose"
-        got = _call(conv_transpose_forward, (A, W, b, stride, pad), "conv_transpose_forward", case)
-        expect_close(got, _tf_transpose(A, W, b, stride, pad), "Z", case)
+        _check_transpose_case(conv_transpose_forward, A, W, b, stride, pad, _tf_transpose(A, W, b, stride, pad), case)
     for f, stride, padding, pad in KERAS_CASES:
         A = rng.standard_normal((2, int(rng.integers(1, 5)), int(rng.integers(1, 5)), 3))
         W, b = rng.standard_normal((f, f, 3, 2)), rng.standard_normal(2)
@@ -256,10 +336,17 @@ IOU_WRONG_PER_CLASS = [  # (what a typical mistake gives on the 4x4 example, the
 ]
 
 
-def _expect_iou(result, want_mean, want_per_class, case, hint=None):
-    """Compare (mean, per_class) with nan where the class is absent from both masks."""
+def _expect_iou(result, want_mean, want_per_class, case, hint=None, likely=None):
+    """Compare (mean, per_class) with nan where the class is absent from both masks; `likely`, when given (the
+    hint of a known mistake that gives what came back), replaces every other hint."""
     if not (isinstance(result, tuple) and len(result) == 2):
         fail(f"mean_iou: expected the tuple (mean, per_class), got {type(result).__name__}", case)
+    if likely:
+        try:
+            _expect_iou(result, want_mean, want_per_class, case)
+        except CheckFailed as err:
+            fail(str(err).split("\n  Hint:")[0].removesuffix(f" [case: {case}]"), case, likely)
+        return
     mean, per_class = result
     want_per_class = np.asarray(want_per_class, dtype=float)
     expect_shape(per_class, want_per_class.shape, "per_class", case,
@@ -320,8 +407,85 @@ def brute_force_iou(y_true, y_pred, n_classes):
     return (sum(present) / len(present) if present else float("nan")), per_class
 
 
+def _iou_mistakes(y_true, y_pred, n_classes):
+    """(hint, (mean, per_class)) of the usual wrong formulas on these masks, for likely_iou_mistake."""
+    t = np.asarray(y_true).ravel()
+    p = np.asarray(y_pred).ravel()
+    cls = np.arange(n_classes)[:, None]
+    both, true, pred = ((t == cls) & (p == cls)).sum(1), (t == cls).sum(1), (p == cls).sum(1)
+    union = true + pred - both
+
+    def ratio(num, den):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+    right = ratio(both, union)
+    present = ~np.isnan(right)
+
+    def mean(values, where=None):
+        where = ~np.isnan(values) if where is None else where
+        return float(np.mean(values[where])) if np.any(where) else float("nan")
+
+    zero = np.where(present, right, 0.0)
+    one = np.where(present, right, 1.0)
+    out = [
+        ("looks like the intersection was divided by the true pixels of the class; divide by the union",
+         (mean(ratio(both, true)), ratio(both, true))),
+        ("looks like the intersection was divided by the predicted pixels of the class; divide by the union",
+         (mean(ratio(both, pred)), ratio(both, pred))),
+        ("looks like the union counted the pixels in both masks twice: |true| + |pred| - |both|",
+         (mean(ratio(both, true + pred)), ratio(both, true + pred))),
+        ("looks like the Dice score 2|both| / (|true| + |pred|); IoU is |both| / |either|",
+         (mean(ratio(2 * both, true + pred)), ratio(2 * both, true + pred))),
+        ("looks like a class absent from both masks got IoU 0 and counted in the mean; it is nan and left out",
+         (float(np.mean(zero)), zero)),
+        ("looks like a class absent from both masks got IoU 1; it is nan (0 / 0) and left out of the mean",
+         (float(np.mean(one)), one)),
+        ("looks like the mean left out the classes that only the prediction has; it is over every class present "
+         "in either mask (np.nanmean(per_class))", (mean(right, present & (true > 0)), right)),
+        ("looks like the mean was taken over all n_classes with the absent ones as 0; use np.nanmean(per_class)",
+         (float(np.sum(right[present]) / n_classes), right)),
+        ("looks like the mean is the fraction of correct pixels (pixel accuracy), not the mean of the IoUs",
+         (float(np.mean(t == p)) if t.size else float("nan"), right)),
+    ]
+    return out
+
+
+def likely_iou_mistake(result, y_true, y_pred, n_classes):
+    """The hints of the usual wrong IoU formulas that give `result` (mean, per_class) on these masks, or None."""
+    if not (isinstance(result, tuple) and len(result) == 2):
+        return None
+    try:
+        got_mean, got = float(result[0]), np.asarray(result[1], dtype=float)
+    except (TypeError, ValueError):
+        return None
+    want_mean, want = brute_force_iou(y_true, y_pred, n_classes)
+    want = np.asarray(want, dtype=float)
+
+    def same(a, b, x, y):
+        return (np.shape(a) == np.shape(b) and np.allclose(a, b, equal_nan=True)
+                and np.allclose(x, y, equal_nan=True))
+
+    hints = [hint for hint, (mean, per_class) in _iou_mistakes(y_true, y_pred, n_classes)
+             if same(got, per_class, got_mean, mean) and not same(want, per_class, want_mean, mean)]
+    return "; or ".join(dict.fromkeys(hints)) or None
+
+
 def hidden_mean_iou(mean_iou, n_cases=30, seed=43):
-    """Random masks of several shapes, with classes missing from both masks or from one, against brute force."""
+    """Random masks of several shapes, with classes missing from both masks or from one, against brute force.
+    Boundary cases first: a single pixel, one class only, a batch of one, a class only in the truth; then random
+    masks. A failure names the likely mistake when what came back matches a known wrong formula."""
+    boundary = [
+        (np.array([[2]]), np.array([[2]]), 4, "a single pixel, right (class 2 of 4)"),
+        (np.array([[1]]), np.array([[3]]), 4, "a single pixel, wrong (true 1, predicted 3 of 4)"),
+        (np.zeros((3, 5), np.int64), np.zeros((3, 5), np.int64), 1, "one class only, every pixel right"),
+        (IOU_TRUE[None], IOU_PRED[None], 3, "a batch of one (1, 4, 4): the 4x4 example"),
+        (IOU_TRUE, np.where(IOU_TRUE == 2, 0, IOU_TRUE), 4, "class 2 only in the truth, class 3 in neither"),
+    ]
+    for y_true, y_pred, n_classes, case in boundary:
+        got = _call(mean_iou, (y_true, y_pred, n_classes), "mean_iou", case)
+        want_mean, want_per_class = brute_force_iou(y_true, y_pred, n_classes)
+        _expect_iou(got, want_mean, want_per_class, case, likely=likely_iou_mistake(got, y_true, y_pred, n_classes))
     rng = _rng(seed)
     shapes = [(16,), (5, 7), (3, 6, 5), (2, 4, 4, 1)]
     for k in range(n_cases):
@@ -335,7 +499,8 @@ def hidden_mean_iou(mean_iou, n_cases=30, seed=43):
         case = f"random masks {shape}, {n_classes} classes, true uses {sorted(in_true.tolist())}, " \
                f"pred uses {sorted(in_pred.tolist())}"
         want_mean, want_per_class = brute_force_iou(y_true, y_pred, n_classes)
-        _expect_iou(_call(mean_iou, (y_true, y_pred, n_classes), "mean_iou", case), want_mean, want_per_class, case)
+        got = _call(mean_iou, (y_true, y_pred, n_classes), "mean_iou", case)
+        _expect_iou(got, want_mean, want_per_class, case, likely=likely_iou_mistake(got, y_true, y_pred, n_classes))
     empty = np.zeros((0, 4, 4), dtype=np.int64)
     _expect_iou(_call(mean_iou, (empty, empty, 3), "mean_iou", "no pixel at all"), float("nan"), [np.nan] * 3,
                 "empty masks (0, 4, 4): every class absent")

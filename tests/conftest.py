@@ -1,6 +1,8 @@
-"""Shared pytest hooks: say which chapters the nbgrader round trip covered, what the bad-input suite proved, and
-what the browser tier checked (or why it was skipped)."""
+"""Shared pytest hooks: the test tiers (`system` for `make test` only), the groups that pytest-xdist keeps on one worker,
+and the summary of what the nbgrader round trip covered, what the bad-input suite proved and what the browser tier
+checked (or why it was skipped), gathered from every worker."""
 
+import sys
 
 import pytest
 
@@ -21,45 +23,84 @@ SYSTEM_TESTS = {
     "test_plain_vs_residual_result_and_plot", "test_style_transfer_lowers_the_style_cost_and_keeps_pixels_in_range",
 }
 
+# Parallel runs (`pytest -n 2 --dist loadgroup`, as `make test` does): every module is one xdist group, so that its
+# module-scoped fixtures (a graded class, a JupyterLab server, a Dask cluster) are made once, on one worker, and
+# every notebook's nbval cells run in order in one kernel. These modules' tests share nothing costly and are each
+# long (a chapter's round trip, a notebook under JAX), so they are spread over the workers one by one.
+SPLIT_MODULES = {"test_roundtrip_chapters", "test_jax_tier", "test_student_edition", "test_build"}
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "system: runs a whole system (nbgrader, notebooks, a browser, Dask, pip); "
                                        "left out by `make check`")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
 def pytest_collection_modifyitems(config, items):
-    """Mark the system tier (SYSTEM_MODULES, SYSTEM_TESTS) and every executed notebook (nbval) with `system`."""
+    """Mark the system tier (SYSTEM_MODULES, SYSTEM_TESTS, every executed notebook) with `system`, and put each
+    module (each notebook, for nbval) in its own xdist group but for SPLIT_MODULES."""
     for item in items:
         module = getattr(item, "module", None)
         name = module.__name__.rpartition(".")[2] if module is not None else ""
-        if name in SYSTEM_MODULES or item.name.split("[")[0] in SYSTEM_TESTS or str(item.fspath).endswith(".ipynb"):
+        notebook = str(item.fspath).endswith(".ipynb")
+        if name in SYSTEM_MODULES or item.name.split("[")[0] in SYSTEM_TESTS or notebook:
             item.add_marker(pytest.mark.system)
+        if name not in SPLIT_MODULES:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+def _summary():
+    """{section title: [lines]} of what this process ran, read from the test modules it imported."""
+    sections = {}
+    browser = sys.modules.get("test_browser")
+    if browser is not None and (browser.SKIP_REASON or browser.REPORT):
+        sections["browser tier (Chromium, Playwright)"] = (
+            [f"SKIPPED: {browser.SKIP_REASON}"] if browser.SKIP_REASON
+            else list(browser.REPORT) + [f"screenshots of every widget: {browser.SCREENS}"])
+    roundtrip = sys.modules.get("roundtrip")
+    if roundtrip is not None and roundtrip.BAD_INPUT:
+        sections["grading: bad input"] = list(roundtrip.BAD_INPUT)
+    if roundtrip is not None and "test_roundtrip_chapters" in sys.modules:
+        sections["nbgrader round trip"] = list(roundtrip.RAN)  # "c1_convolution (9 grade cells, ...)"
+    return sections
+
+
+_FROM_WORKERS = []
+
+
+def pytest_sessionfinish(session):
+    """On a pytest-xdist worker: hand this worker's summary to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["cnncourse_summary"] = _summary()
+
+
+def pytest_testnodedown(node, error):
+    """On the controller: keep each worker's summary (pytest-xdist's hook)."""
+    _FROM_WORKERS.append(getattr(node, "workeroutput", {}).get("cnncourse_summary", {}))
 
 
 def pytest_terminal_summary(terminalreporter):
-    import sys
-
-    browser = sys.modules.get("test_browser")
-    if browser is not None:
-        terminalreporter.section("browser tier (Chromium, Playwright)")
-        if browser.SKIP_REASON:
-            terminalreporter.write_line(f"SKIPPED: {browser.SKIP_REASON}")
-        else:
-            for line in browser.REPORT:
-                terminalreporter.write_line(line)
-            terminalreporter.write_line(f"screenshots of every widget: {browser.SCREENS}")
-    roundtrip = sys.modules.get("roundtrip")
-    if roundtrip is not None and roundtrip.BAD_INPUT:
-        terminalreporter.section("grading: bad input")
-        for line in roundtrip.BAD_INPUT:
+    merged = {}
+    for sections in [_summary()] + _FROM_WORKERS:
+        for title, lines in sections.items():
+            merged.setdefault(title, []).extend(line for line in lines if line not in merged.get(title, []))
+    for title, lines in merged.items():
+        if title == "nbgrader round trip":
+            continue
+        terminalreporter.section(title)
+        for line in lines:
             terminalreporter.write_line(line)
-    if roundtrip is None or "test_roundtrip_chapters" not in " ".join(sys.modules):
+    if "nbgrader round trip" not in merged:
         return
     from cnncourse.grading.course import REPO, load_course
 
+    from roundtrip import PLANNED_CHAPTERS
+
+    ran = sorted(merged["nbgrader round trip"])
     present = load_course(REPO / "autograder").chapters()
     terminalreporter.section("nbgrader round trip")
-    terminalreporter.write_line(f"chapters graded end to end: {', '.join(roundtrip.RAN) or 'none'}")
-    absent = [c for c in roundtrip.PLANNED_CHAPTERS if c not in present]
+    terminalreporter.write_line(f"chapters graded end to end: {', '.join(ran) or 'none'}")
+    absent = [c for c in PLANNED_CHAPTERS if c not in present]
     if absent:
         terminalreporter.write_line(f"planned chapters not in source/ (not tested): {', '.join(absent)}")

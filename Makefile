@@ -61,13 +61,15 @@ $(STAMP): pyproject.toml constraints.txt constraints-gpu.txt requirements-nodeps
 lab: $(STAMP)
 	$(BIN)/cnncourse lab
 
+# After the tests, each tier's time (tools/tier_times.py, from the JUnit report); the exit status is pytest's.
 test: $(STAMP)
-	$(NOTEBOOK_ENV) $(BIN)/python -m pytest tests solutions -n $(JOBS) --dist loadgroup --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --durations=25
+	$(NOTEBOOK_ENV) $(BIN)/python -m pytest tests solutions -n $(JOBS) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --durations=25 --junitxml=build/test-report.xml; \
+	status=$$?; $(BIN)/python tools/tier_times.py build/test-report.xml || true; exit $$status
 
 # The quick one, for the edit loop: unit and oracle tests, without the system tier (nbgrader round trips, nbval,
 # the browser, Dask, pip; see SYSTEM_MODULES in tests/conftest.py). Not the test command: `make test` is.
 check: $(STAMP)
-	$(NOTEBOOK_ENV) $(BIN)/python -m pytest tests -m "not system" -n $(JOBS) --dist loadgroup -p no:cacheprovider --durations=10
+	$(NOTEBOOK_ENV) $(BIN)/python -m pytest tests -m "not system" -n $(JOBS) -p no:cacheprovider --durations=10
 
 build: $(STAMP)
 	$(NOTEBOOK_ENV) $(BIN)/cnncourse build

@@ -11,8 +11,11 @@
 #   PYTHON=...  the interpreter: Python 3.11, 3.12 or 3.13; by default the first of python3.11, python3.12,
 #               python3.13, python3 on PATH that runs and is one of those
 #   VENV=...    where the virtual environment goes (.venv); a change of GPU or Python rebuilds it from scratch
+#   JOBS=...    pytest-xdist workers of `make test` (2: one per core of the CI machine; JOBS=1 for one worker);
+#               tests/conftest.py says which tests stay together on one worker
 
 GPU ?= 0
+JOBS ?= 2
 ifneq ($(GPU),0)
 ifneq ($(GPU),1)
 $(error GPU=$(GPU) is not an install type: expected GPU=0 (the CPU install, the default) or GPU=1 (the GPU install, CUDA 12))
@@ -58,13 +61,15 @@ $(STAMP): pyproject.toml constraints.txt constraints-gpu.txt requirements-nodeps
 lab: $(STAMP)
 	$(BIN)/cnncourse lab
 
+# After the tests, each tier's time (tools/tier_times.py, from the JUnit report); the exit status is pytest's.
 test: $(STAMP)
-	$(NOTEBOOK_ENV) $(BIN)/python -m pytest tests solutions --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --durations=25
+	$(NOTEBOOK_ENV) $(BIN)/python -m pytest tests solutions -n $(JOBS) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --durations=25 --junitxml=build/test-report.xml; \
+	status=$$?; $(BIN)/python tools/tier_times.py build/test-report.xml || true; exit $$status
 
 # The quick one, for the edit loop: unit and oracle tests, without the system tier (nbgrader round trips, nbval,
 # the browser, Dask, pip; see SYSTEM_MODULES in tests/conftest.py). Not the test command: `make test` is.
 check: $(STAMP)
-	$(NOTEBOOK_ENV) $(BIN)/python -m pytest tests -m "not system" -p no:cacheprovider --durations=10
+	$(NOTEBOOK_ENV) $(BIN)/python -m pytest tests -m "not system" -n $(JOBS) -p no:cacheprovider --durations=10
 
 build: $(STAMP)
 	$(NOTEBOOK_ENV) $(BIN)/cnncourse build

@@ -305,3 +305,42 @@ def test_judge_submission_flags_a_notebook_it_cannot_judge_and_keeps_the_kernels
     flagged, log = judge.judge_submission(course, "c1", "s", folder, tmp_path / "evidence")
     assert grades[("a_tests", "nb")].auto_score == 1.0
     assert flagged == [["nb", "nb:not-judged", flagged[0][2]]] and "could not be judged" in log and "by hand" in flagged[0][2]
+
+
+def test_a_record_made_by_another_version_of_the_checks_fails_and_says_so(tmp_path):
+    found = record(tmp_path, CELL, {"output_size": good_output_size})
+    assert all(m["checks_digest"] == evidence.checks_digest() for m, _ in found.entries.values())
+    manifest, _ = found.entries[(evidence.cell_key(CELL), 1)]
+    manifest["checks_digest"] = "0" * 64  # a kernel that imported another copy of cnncourse.checks
+    verdict = judge.judge_cell(CELL, 1.0, IMPORTS, found, "t")
+    assert (verdict.score, verdict.record_problem, verdict.checks_mismatch) == (0.0, True, True)
+    assert "another version of cnncourse.checks" in verdict.message and "grade this submission again" in verdict.message
+
+
+def test_a_record_without_a_checks_digest_is_a_record_problem(tmp_path):
+    found = record(tmp_path, CELL, {"output_size": good_output_size})
+    for manifest, _ in found.entries.values():
+        del manifest["checks_digest"]  # a forged entry that leaves the digest out cannot keep the kernel's verdict
+    verdict = judge.judge_cell(CELL, 1.0, IMPORTS, found, "t")
+    assert (verdict.score, verdict.record_problem) == (0.0, True)
+
+
+def test_checks_digest_follows_the_checks_sources(tmp_path, monkeypatch):
+    import cnncourse.checks
+
+    real = evidence.checks_digest()
+    copy = tmp_path / "checks"
+    copy.mkdir()
+    for path in sorted(evidence.Path(cnncourse.checks.__file__).parent.glob("*.py")):
+        (copy / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(cnncourse.checks, "__file__", str(copy / "__init__.py"))
+    evidence.checks_digest.cache_clear()
+    try:
+        same = evidence.checks_digest()
+        (copy / "core.py").write_text((copy / "core.py").read_text() + "\n# changed\n")
+        evidence.checks_digest.cache_clear()
+        changed = evidence.checks_digest()
+    finally:
+        evidence.checks_digest.cache_clear()
+    assert same == real  # a byte-for-byte copy of the package has the package's digest
+    assert changed != same and len(changed) == 64

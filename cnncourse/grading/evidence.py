@@ -4,7 +4,8 @@ A check (public_* / hidden_* of cnncourse.checks) runs in the student's kernel, 
 it, numpy, builtins or anything else. So during grading the sandboxed kernel (sandbox.py) calls `install(folder)`:
 every check, as its module is imported, is wrapped so that each top-level call writes one ENTRY file to `folder`:
 
-- which check ran, in which grade cell (the SHA-256 of the cell's source) and as that cell's how-many-th check call;
+- which check ran, in which grade cell (the SHA-256 of the cell's source) and as that cell's how-many-th check call,
+  and the digest of the checks package the kernel ran (`checks_digest`);
 - for each argument: its data (arrays, numbers, strings, tuples, lists, dicts), or, for a function (the student's),
   the TRANSCRIPT of every call the check made to it: what it returned (encoded the same way) or what it raised.
 
@@ -48,6 +49,22 @@ class Opaque(Exception):
 def cell_key(source):
     """The key of a grade cell: SHA-256 of its source text (str), as hex."""
     return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def checks_digest():
+    """SHA-256 (hex) of the source files of the cnncourse.checks package, as this process imports them.
+
+    Every entry carries it, and the judge compares it with its own: a kernel that ran other checks than the grader's
+    (a grader whose installation changed mid-run, a worktree whose kernels import another copy) makes calls in
+    another order, and its record would otherwise read as a wrong answer.
+    """
+    import cnncourse.checks
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(cnncourse.checks.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 # --- codec: values <-> (JSON tree, arrays) ---------------------------------------------------------------------
@@ -306,7 +323,8 @@ def _recording(check, recorder):
             return result
         finally:
             recorder.depth -= 1
-            manifest = {"check": name, "cell": recorder.cell, "index": index, "args": specs, "verdict": verdict}
+            manifest = {"check": name, "cell": recorder.cell, "index": index, "args": specs, "verdict": verdict,
+                        "checks_digest": checks_digest()}
             write_entry(recorder.folder / f"{recorder.cell[:KEY_PREFIX]}-{index:04d}-{os.getpid()}{ENTRY_SUFFIX}",
                         manifest, arrays)
 

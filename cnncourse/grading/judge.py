@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from cnncourse.grading.evidence import (CHECK_PREFIXES, CHECKS_PACKAGE, ENTRY_SUFFIX, KEY_PREFIX, Unbuildable,
-                                        cell_key, decode, kernel_folder, read_entry)
+                                        cell_key, checks_digest, decode, kernel_folder, read_entry)
 
 # Checks whose subject returns Keras objects (models, layers, symbolic tensors): their verdict stays the kernel's
 # until they are judged from recorded behaviour. A module name stands for all of its checks; tests/test_judge.py
@@ -62,6 +62,14 @@ class RecordProblem(BaseException):
     """
 
 
+class ChecksMismatch(RecordProblem):
+    """The record was made by another version of cnncourse.checks than the grader's: its calls cannot be matched.
+
+    The cell fails like any record problem (a forger could otherwise claim another version to keep the kernel's
+    verdict), but the flag says to check the installation and grade again, not that the notebook tampered.
+    """
+
+
 @dataclass
 class Verdict:
     """The judge's verdict on one grade cell: score None when it could not be judged; message says why it failed."""
@@ -71,6 +79,7 @@ class Verdict:
     score: float | None
     message: str = ""
     record_problem: bool = False
+    checks_mismatch: bool = False
 
 
 class Placeholder:
@@ -230,6 +239,11 @@ def _replaying(check, state):
         manifest, arrays = entry
         if manifest.get("check") != name:
             raise RecordProblem(f"the record names {manifest.get('check')!r} where the cell calls {name}")
+        if manifest.get("checks_digest") != checks_digest():
+            raise ChecksMismatch("the kernel ran another version of cnncourse.checks than the grader (the record's "
+                                f"digest {str(manifest.get('checks_digest'))[:12]!r}, the grader's "
+                                f"{checks_digest()[:12]!r}): if the course's installation changed while grading, "
+                                "grade this submission again")
         specs = manifest.get("args") if isinstance(manifest.get("args"), dict) else {}
         args = [_substitute(v, specs.get(str(i)), arrays, name) if isinstance(v, Placeholder) else v
                 for i, v in enumerate(args)]
@@ -314,7 +328,8 @@ def judge_cell(source, points, namespace, evidence, grade_id=""):
     except Unjudgeable as err:
         return Verdict(grade_id, points, None, str(err))
     except RecordProblem as err:
-        return Verdict(grade_id, points, 0.0, str(err), record_problem=True)
+        return Verdict(grade_id, points, 0.0, str(err), record_problem=True,
+                       checks_mismatch=isinstance(err, ChecksMismatch))
     except Exception as err:  # noqa: BLE001 -- a failed check, or the student's recorded error
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
         return Verdict(grade_id, points, 0.0, f"{type(err).__name__}: {first}"[:500])
@@ -382,10 +397,12 @@ def judge_submission(course, chapter, student, autograded, evidence_folder):
                 if verdict.score < kernel - 1e-9:
                     grade.auto_score = verdict.score
                     why = "its record does not match the checks" if verdict.record_problem else "the check fails"
+                    cause = ("the grading kernel and the grader ran different versions of the course" if
+                             verdict.checks_mismatch else "the notebook tampered with its checks")
                     flagged.append([path.stem, verdict.grade_id,
                                     f"the notebook's own run of the checks gave {kernel:g} of {verdict.points:g} "
-                                    f"points, but judged outside the kernel {why} ({verdict.message}): the notebook "
-                                    f"tampered with its checks; scored {verdict.score:g}"])
+                                    f"points, but judged outside the kernel {why} ({verdict.message}): {cause}; "
+                                    f"scored {verdict.score:g}"])
         gb.db.commit()
     lines.append(f"judge: {judged} grade cell(s) judged outside the kernel, {unjudged} left to the kernel, "
                  f"{len(flagged)} lowered, in {time.monotonic() - started:.1f} s")

@@ -3,7 +3,8 @@
     from cnncourse.widgets import conv_explorer
     conv_explorer()          # last line of a cell: image, filter, stride and padding -> output and formula
 
-Chapter 1: conv_explorer, pool_explorer. Chapter 2: architecture_explorer (layers, parameters and
+Chapter 1: conv_explorer, pool_explorer, layer_walker (a slider through c1_2's ConvNet: each layer's
+output shape and parameters, with their formulas). Chapter 2: architecture_explorer (layers, parameters and
 multiplications of a network), scaling_explorer (EfficientNet's compound scaling). Chapter 3: iou_playground,
 anchor_explorer (which grid cell and anchor take each object of a scene), nms_explorer (score and IoU thresholds
 of non-max suppression on a detector's proposed boxes). Chapter 4: transpose_stepper (a transpose convolution,
@@ -17,6 +18,7 @@ from cnncourse.widgets.architecture_explorer import NETWORKS, architecture_explo
 from cnncourse.widgets.conv_explorer import FILTERS, conv_explorer, convolve_image, parse_kernel, size_formula
 from cnncourse.widgets.face_pair_explorer import face_pair_explorer
 from cnncourse.widgets.iou_playground import iou_playground
+from cnncourse.widgets.layer_walker import layer_walker
 from cnncourse.widgets.nms_explorer import nms_explorer
 from cnncourse.widgets.pool_explorer import pool_explorer, pool_image
 from cnncourse.widgets.roc_explorer import roc_explorer
@@ -25,6 +27,6 @@ from cnncourse.widgets.style_mixer import style_mixer
 from cnncourse.widgets.transpose_stepper import transpose_stepper
 
 __all__ = ["FILTERS", "NETWORKS", "anchor_explorer", "architecture_explorer", "conv_explorer", "convolve_image",
-           "face_pair_explorer", "iou_playground", "network_summary", "nms_explorer", "parse_kernel", "pool_explorer",
+           "face_pair_explorer", "iou_playground", "layer_walker", "network_summary", "nms_explorer", "parse_kernel", "pool_explorer",
            "pool_image", "roc_explorer", "scaling_explorer", "scaling_numbers", "size_formula", "style_mixer",
            "transpose_stepper"]

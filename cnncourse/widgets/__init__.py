@@ -9,7 +9,8 @@ multiplications of a network), scaling_explorer (EfficientNet's compound scaling
 anchor_explorer (which grid cell and anchor take each object of a scene), nms_explorer (score and IoU thresholds
 of non-max suppression on a detector's proposed boxes). Chapter 4: transpose_stepper (a transpose convolution,
 one input pixel at a time). Chapter 5: face_pair_explorer (two faces, their distance and the verification
-decision), roc_explorer (a threshold slider moving the point on the ROC curve). Chapter 6: style_mixer (content
+decision), roc_explorer (a threshold slider moving the point on the ROC curve), triplet_explorer (every triplet of a batch of
+encodings, sorted by a margin slider into easy, semi-hard and hard). Chapter 6: style_mixer (content
 and style weights and the style layers' lambdas of a short neural style transfer, its result and cost curves).
 """
 
@@ -25,8 +26,9 @@ from cnncourse.widgets.roc_explorer import roc_explorer
 from cnncourse.widgets.scaling_explorer import scaling_explorer, scaling_numbers
 from cnncourse.widgets.style_mixer import style_mixer
 from cnncourse.widgets.transpose_stepper import transpose_stepper
+from cnncourse.widgets.triplet_explorer import triplet_explorer
 
 __all__ = ["FILTERS", "NETWORKS", "anchor_explorer", "architecture_explorer", "conv_explorer", "convolve_image",
-           "face_pair_explorer", "iou_playground", "layer_walker", "network_summary", "nms_explorer", "parse_kernel", "pool_explorer",
-           "pool_image", "roc_explorer", "scaling_explorer", "scaling_numbers", "size_formula", "style_mixer",
-           "transpose_stepper"]
+           "face_pair_explorer", "iou_playground", "layer_walker", "network_summary", "nms_explorer", "parse_kernel",
+           "pool_explorer", "pool_image", "roc_explorer", "scaling_explorer", "scaling_numbers", "size_formula",
+           "style_mixer", "transpose_stepper", "triplet_explorer"]

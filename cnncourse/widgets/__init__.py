@@ -27,6 +27,7 @@ from cnncourse.widgets.pool_explorer import pool_explorer, pool_image
 from cnncourse.widgets.residual_explorer import residual_explorer
 from cnncourse.widgets.roc_explorer import roc_explorer
 from cnncourse.widgets.scaling_explorer import scaling_explorer, scaling_numbers
+from cnncourse.widgets.skip_explorer import skip_explorer
 from cnncourse.widgets.sliding_explorer import sliding_explorer
 from cnncourse.widgets.style_mixer import style_mixer
 from cnncourse.widgets.transpose_stepper import transpose_stepper
@@ -35,4 +36,4 @@ from cnncourse.widgets.triplet_explorer import triplet_explorer
 __all__ = ["FILTERS", "NETWORKS", "anchor_explorer", "architecture_explorer", "conv_explorer", "convolve_image",
            "face_pair_explorer", "iou_playground", "layer_walker", "network_summary", "nms_explorer", "parse_kernel",
            "pool_explorer", "pool_image", "residual_explorer", "roc_explorer", "scaling_explorer", "scaling_numbers",
-           "size_formula", "sliding_explorer", "style_mixer", "transpose_stepper", "triplet_explorer"]
+           "size_formula", "skip_explorer", "sliding_explorer", "style_mixer", "transpose_stepper", "triplet_explorer"]

@@ -36,8 +36,10 @@ def _keras_counts(n_H_out, n_W_out, f, n_C_prev, n_C):
     import keras
 
     shape = (None, n_H_out + f - 1, n_W_out + f - 1, n_C_prev)  # "valid" input that gives the wanted output size
-    normal = keras.layers.Conv2D(n_C, f, use_bias=False)
-    separable = keras.layers.SeparableConv2D(n_C, f, use_bias=False)
+    # only the kernels' shapes are read: zeros cost nothing, where JAX compiles a random draw per new shape
+    normal = keras.layers.Conv2D(n_C, f, use_bias=False, kernel_initializer="zeros")
+    separable = keras.layers.SeparableConv2D(n_C, f, use_bias=False, depthwise_initializer="zeros",
+                                             pointwise_initializer="zeros")
     counts = []
     for layer in (normal, separable):
         layer.build(shape)
@@ -59,7 +61,8 @@ def _keras_bottleneck_count(n_H_out, n_W_out, f, n_C_prev, n_C, bottleneck):
 
     x = keras.Input((n_H_out, n_W_out, n_C_prev))
     total = 0
-    for layer in (keras.layers.Conv2D(bottleneck, 1), keras.layers.Conv2D(n_C, f, padding="same")):
+    for layer in (keras.layers.Conv2D(bottleneck, 1, kernel_initializer="zeros"),  # shapes only, as above
+                  keras.layers.Conv2D(n_C, f, padding="same", kernel_initializer="zeros")):
         x = layer(x)
         total += int(np.prod(layer.kernel.shape)) * x.shape[1] * x.shape[2]
     return total

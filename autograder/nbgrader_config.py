@@ -57,6 +57,10 @@ c.Execute.interrupt_on_timeout = True
 c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]
 # No retries: a notebook that fails fails the same way twice, and a retry doubles the cost of an endless loop.
 c.Execute.execute_retries = 0
+# The kernel is killed once the notebook has run, not asked to exit: its outputs (and the checks' records, written
+# as each check returns) are all in by then, and an orderly exit of a kernel that loaded TensorFlow takes about a
+# second of interpreter teardown, for every notebook of every submission.
+c.Execute.shutdown_kernel = "immediate"
 # Keep feedback readable when a student's loop prints without end.
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100

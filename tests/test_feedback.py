@@ -101,7 +101,7 @@ def executed():
     cells = [locked_cell(HIDDEN_CHECKS, "setup"), solution_cell(STUDENT, "g")]
     cells += [grade_cell(source, f"{name}_tests", 1) for name, source in CASES.items()]
     nb = notebook(*cells)
-    NotebookClient(nb, allow_errors=True, timeout=60, kernel_name="python3").execute()
+    NotebookClient(nb, allow_errors=True, timeout=60, kernel_name="python3", shutdown_kernel="immediate").execute()
     return nb
 
 

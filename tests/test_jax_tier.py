@@ -107,6 +107,6 @@ def test_solution_notebook_runs_top_to_bottom(path, monkeypatch, tmp_path):
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell("import keras\nprint('ran on', keras.backend.backend())"))
     NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
-                   startup_timeout=120).execute()  # raises CellExecutionError, with the cell, if one fails
+                   startup_timeout=120, shutdown_kernel="immediate").execute()  # raises CellExecutionError, with the cell, if one fails
     last = notebook.cells[-1].outputs
     assert last and last[0].get("text", "").strip() == "ran on jax", last

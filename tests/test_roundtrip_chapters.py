@@ -4,7 +4,10 @@ For each chapter, ONE autograde run grades these submissions:
 - "source": the instructor notebooks (reference cells rendered from the package) -> full marks on every grade cell;
 - "release": the student notebooks, untouched -> 0 on every grade cell, and the run completes;
 - the entries of tests/mistakes.py for the chapter, at most one per notebook in each submission -> 0 on exactly the
-  cells in the `loses` of its mistakes (exactly the points of `keeps` on partial-credit cells), full marks elsewhere.
+  cells in the `loses` of its mistakes (exactly the points of `keeps` on partial-credit cells), full marks elsewhere
+  in the notebooks that carry a mistake. A mistake submission holds only those notebooks: an unchanged notebook would
+  be the "source" submission's again (each notebook runs in a kernel of its own), so the others are left out and
+  score 0, as nbgrader scores a notebook that was not submitted.
 Real chapters train Keras models in fast mode, so a chapter takes a minute or two.
 The terminal summary lists the chapters that ran and the planned chapters that are not in source/ yet.
 """
@@ -38,8 +41,10 @@ def test_round_trip(chapter, tmp_path):
             if unknown:
                 raise AssertionError(f"{mistake.label}: `loses` or `keeps` name grade cells that its notebook does not have: {sorted(unknown)}")
             mistake.apply(notebooks[mistake.notebook])
-        submissions[f"mistakes{i}"] = notebooks
-        expected[f"mistakes{i}"] = {gid: score for m in group for gid, score in m.expected.items()}
+        carried = {m.notebook for m in group}
+        submissions[f"mistakes{i}"] = {name: nb for name, nb in notebooks.items() if name in carried}
+        not_submitted = {gid: 0.0 for name, nb in notebooks.items() if name not in carried for gid in roundtrip.grade_ids(nb)}
+        expected[f"mistakes{i}"] = {**not_submitted, **{gid: score for m in group for gid, score in m.expected.items()}}
 
     scores = rt.grade(submissions)
     print(rt.judge_log)  # shown when the test fails: what the judge decided outside the kernels

@@ -184,7 +184,8 @@ def execute(nb, folder, edition, stop_at_error=False):
     from nbclient.exceptions import CellExecutionError
 
     client = NotebookClient(nb, timeout=600, startup_timeout=120, kernel_name="python3", allow_errors=not stop_at_error,
-                            resources={"metadata": {"path": str(folder)}}, record_timing=False)
+                            resources={"metadata": {"path": str(folder)}}, record_timing=False,
+                            shutdown_kernel="immediate")
     with notebook_environment("grade"):
         saved = os.environ.get("PYTHONPATH")
         os.environ["PYTHONPATH"] = str(edition["package"])

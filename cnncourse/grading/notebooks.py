@@ -232,6 +232,7 @@ def execute_notebook(src, dest, timeout=300, startup_timeout=120, extra_argument
         kernel_name="python3",
         resources={"metadata": {"path": str(src.parent)}},
         record_timing=False,
+        shutdown_kernel="immediate",  # all outputs are in; an orderly exit only costs TensorFlow's teardown
         store_widget_state=True,  # saved notebooks show the widgets' last view without a kernel
         extra_arguments=list(extra_arguments),
     )

@@ -151,7 +151,7 @@ def test_filters_are_square_and_typed_in_format_round_trips():
         np.testing.assert_allclose(parse_kernel(format_kernel(kernel)), kernel, rtol=1e-5, err_msg=name)
     for blur in ("box blur", "Gaussian blur 5x5"):
         assert FILTERS[blur].sum() == pytest.approx(1.0)
-    for edge in ("vertical edge", "horizontal edge", "Sobel x", "Sobel y", "Laplacian"):
+    for edge in ("vertical edge", "horizontal edge", "Sobel x", "Sobel y", "Scharr x", "Scharr y", "Laplacian"):
         assert FILTERS[edge].sum() == pytest.approx(0.0)
 
 

@@ -20,6 +20,7 @@ import re
 import ipywidgets as widgets
 import numpy as np
 
+from cnncourse.analysis.edges import EDGE_FILTERS
 from cnncourse.data.images import SAMPLE_DESCRIPTIONS, SAMPLE_IMAGES, load_image
 from cnncourse.ops.twins import window_count
 from cnncourse.ops.validate import require_window_fits
@@ -28,10 +29,7 @@ from cnncourse.ops.vectorized import conv_forward_vectorized
 _GAUSS_1D = np.array([1.0, 4.0, 6.0, 4.0, 1.0])
 
 FILTERS = {
-    "vertical edge": np.array([[1.0, 0.0, -1.0], [1.0, 0.0, -1.0], [1.0, 0.0, -1.0]]),
-    "horizontal edge": np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -1.0, -1.0]]),
-    "Sobel x": np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]]),
-    "Sobel y": np.array([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]]),
+    **EDGE_FILTERS,  # vertical and horizontal edges, Sobel and Scharr, each in x and y
     "box blur": np.full((3, 3), 1.0 / 9.0),
     "Gaussian blur 5x5": np.outer(_GAUSS_1D, _GAUSS_1D) / 256.0,
     "sharpen": np.array([[0.0, -1.0, 0.0], [-1.0, 5.0, -1.0], [0.0, -1.0, 0.0]]),
@@ -46,7 +44,8 @@ CONV_CAPTION = (
     "<b>Try this.</b> Pick <i>vertical edge</i> on <i>camera</i> and raise the stride: the output shrinks "
     "by the formula below. Raise the padding: the blue frame of zeros around the input grows, and so does the "
     "output. "
-    "Compare <i>Sobel x</i> with <i>Sobel y</i> on <i>brick</i>, then choose <i>typed in</i> and write your "
+    "Compare <i>Sobel x</i> with <i>Sobel y</i> on <i>brick</i>, and Sobel with <i>Scharr</i> (a heavier centre "
+    "row), then choose <i>typed in</i> and write your "
     "own kernel, one row per line (e.g. <code>1 0 -1; 1 0 -1; 1 0 -1</code>; fractions such as 1/9 work)."
 )
 

@@ -1,13 +1,17 @@
 """cnncourse: the package behind the course notebooks.
 
 Folders, one concern each:
-    ops/      numpy reference layers (the graded functions' single source of truth)
-    checks/   public checks and hidden oracle tests the notebooks call
-    data/     offline data sets and loaders
-    models/   Keras models per chapter
-    widgets/  ipywidgets explorers
-    grading/  build (source -> release/solutions) and grade (nbgrader autograde wrapper)
-    bench/    `cnncourse bench ...` measurements
+    ops/         numpy reference layers (the graded functions' single source of truth)
+    analysis/    parameters, multiplications and other figures computed from ops or built models
+    data/        offline data sets and loaders
+    models/      Keras models per chapter
+    checks/      public checks and hidden oracle tests the notebooks call
+    experiments/ trainings that make a point
+    diagrams/    figures drawn by the package
+    widgets/     ipywidgets explorers
+    grading/     build (source -> release/solutions) and grade (nbgrader autograde wrapper)
+    bench/       `cnncourse bench ...` measurements
+Listed bottom to top: each imports only the ones above it in this list (tests/test_layers.py holds the exact order).
 """
 
 import logging

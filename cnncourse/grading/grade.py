@@ -34,13 +34,11 @@ from cnncourse.grading.notebooks import references
 from cnncourse.grading.pool import Job, run_jobs
 from cnncourse.grading.report import (ALREADY_GRADED, FAILED, GRADED, NOT_GRADED, GradeReport, SubmissionResult,
                                       write_csvs)
-from cnncourse.grading.sandbox import Limits
+from cnncourse.grading.sandbox import HIDDEN_REPO_FOLDERS, Limits
 from cnncourse.grading.submissions import discover, validate
 
 NOTEBOOK_SECONDS = 900  # wall-clock limit per notebook of a submission (the whole submission: this x notebooks)
 START_SECONDS = 60  # allowance per submission for the worker's own start and the feedback
-# Folders of the repository that a student's kernel never sees (the course directory is hidden too).
-HIDDEN_REPO_FOLDERS = ("source", "solutions", "tests", "autograder", ".git")
 
 __all__ = ["ALREADY_GRADED", "FAILED", "GRADED", "NOT_GRADED", "GradeReport", "SubmissionResult", "grade",
            "grade_cells", "read_scores"]

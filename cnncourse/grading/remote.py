@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 
 from cnncourse.grading.course import REPO, WORK_DIR, load_course, notebook_environment, run_nbgrader, write_course_config
-from cnncourse.grading.grade import HIDDEN_REPO_FOLDERS
 from cnncourse.grading.gradebook_rows import export_submission, import_submission
 from cnncourse.grading.handshake import files_checksum, fingerprint, mismatch
 from cnncourse.grading.pool import Job, kill_worker, start_worker
+from cnncourse.grading.sandbox import HIDDEN_REPO_FOLDERS
 
 RECORD_SECONDS = 120  # allowance on the worker for recording the chapter in its scratch gradebook
 

@@ -39,6 +39,9 @@ SETTINGS_VAR = "CNNCOURSE_SANDBOX"
 KERNEL_NAME = "python3"  # the name the notebooks ask for: the sandbox replaces it in the worker's JUPYTER_PATH
 UNSHARE = ["unshare", "-rmnpf", "--kill-child", "--mount-proc"]
 # Variables the student's kernel keeps (besides those the grader sets explicitly).
+# Folders of the repository that a student's kernel never sees (the course directory is hidden too). Here, not in
+# grade.py, because both the local pool (grade.py) and the Dask tasks (remote.py) hide them.
+HIDDEN_REPO_FOLDERS = ("source", "solutions", "tests", "autograder", ".git")
 ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "CNNCOURSE_MODE", "TF_ENABLE_ONEDNN_OPTS",
              "TF_CPP_MIN_LOG_LEVEL", "PYTHONHASHSEED", "KERAS_BACKEND", "MPLBACKEND", "OMP_NUM_THREADS",
              "JPY_PARENT_PID", "NBGRADER_EXECUTION", "PYDEVD_DISABLE_FILE_VALIDATION")

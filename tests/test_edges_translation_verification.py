@@ -154,3 +154,13 @@ def test_database_queries_give_the_same_answers_both_ways_and_encode_less_when_s
     # recomputed: per query, the query and the whole database; precomputed: the database once, then each query
     assert calls == [1, 5] * 4 + [5] + [1] * 4
     assert result["recomputed_s"] > 0 and result["precomputed_s"] > 0
+
+
+@pytest.mark.parametrize("shape, pool", [((8, 8, 2), 2), ((9, 7, 3), 2), ((12, 10, 1), 3)])
+def test_max_pool_blocks_is_pool_forward_with_stride_equal_to_the_window(shape, pool):
+    from cnncourse.analysis.translation import max_pool_blocks
+    from cnncourse.ops.pool import pool_forward
+
+    maps = np.random.default_rng(sum(shape)).normal(size=shape)
+    expected = pool_forward(maps[None], {"f": pool, "stride": pool})[0][0]
+    np.testing.assert_array_equal(max_pool_blocks(maps, pool), expected)

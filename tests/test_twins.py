@@ -171,6 +171,8 @@ ALLOWED = {
     ("cnncourse.models.c2_mobile", "cnncourse.models.c2_mobile.depthwise_separable_block"),
     ("cnncourse.models.c2_mobile", "cnncourse.models.c2_mobile.inverted_residual_block"),
     ("cnncourse.models.c2_inception", "cnncourse.models.c2_inception.inception_module"),
+    # googlenet's default module builder; c2_2 passes the student's (module=inception_module) to every call
+    ("cnncourse.models.c2_googlenet", "cnncourse.models.c2_inception.inception_module"),
     ("cnncourse.ops.c6_step", "cnncourse.ops.c6_step.optimisation_step"),
     # run_style_transfer's default costs: every notebook cell passes the student's own (costs=my_costs).
     ("cnncourse.experiments.c6_style", "cnncourse.ops.c6_costs.content_cost"),

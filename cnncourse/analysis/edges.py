@@ -13,8 +13,8 @@ Every image here is one gray image (n_H, n_W); the convolutions are those of cnn
 
 import numpy as np
 
+from cnncourse.analysis.volume import conv_volume
 from cnncourse.ops.twins import window_count
-from cnncourse.ops.vectorized import conv_forward_vectorized
 
 EDGE_FILTERS = {
     "vertical edge": np.array([[1.0, 0.0, -1.0], [1.0, 0.0, -1.0], [1.0, 0.0, -1.0]]),
@@ -66,9 +66,7 @@ def correlate(image, kernel, pad=0):
     image, kernel = _gray(image), _gray(kernel, "kernel")
     if kernel.shape[0] != kernel.shape[1]:
         raise ValueError(f"kernel must be square (f, f), got shape {kernel.shape}")
-    Z, _ = conv_forward_vectorized(image[None, :, :, None], kernel[:, :, None, None], np.zeros((1, 1, 1, 1)),
-                                   {"stride": 1, "pad": pad})
-    return Z[0, :, :, 0]
+    return conv_volume(image[:, :, None], kernel[:, :, None, None], pad=pad)[:, :, 0]
 
 
 def true_convolution(image, kernel, pad=0):

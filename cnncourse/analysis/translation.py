@@ -12,7 +12,7 @@ away, so features after global pooling are approximately INVARIANT: a shifted in
 
 import numpy as np
 
-from cnncourse.ops.vectorized import conv_forward_vectorized
+from cnncourse.analysis.volume import conv_volume
 
 
 def max_pool_blocks(maps, pool):
@@ -62,9 +62,7 @@ def conv_maps(image, kernels):
     if image.ndim != 2 or kernels.ndim != 3:
         raise ValueError(f"image must be (n_H, n_W) and kernels (K, f, f), got {image.shape} and {kernels.shape}")
     W = np.transpose(kernels, (1, 2, 0))[:, :, None, :]  # (f, f, 1, K)
-    Z, _ = conv_forward_vectorized(image[None, :, :, None], W, np.zeros((1, 1, 1, len(kernels))),
-                                   {"stride": 1, "pad": 0})
-    return np.maximum(Z[0], 0.0)
+    return np.maximum(conv_volume(image[:, :, None], W), 0.0)
 
 
 def _relative_change(a, b):

@@ -7,7 +7,9 @@ Each part prints one line per item and exits non-zero on the first failure, with
 Parts:
     imports           every module of the package imports (TensorFlow blocked)
     trainings         one smoke run (grade settings) of each chapter's training that no bench runs
-    bench NAME        `cnncourse bench NAME` at grade size
+    bench NAME[:N] .. `cnncourse bench NAME` at grade size (N timed repeats where given), each of the NAMEs in turn,
+                      in this one process (a process each would start JAX and the package again, 4 s a time); one
+                      line per bench, "bench NAME: ok in X s" or its traceback, and a non-zero exit if any failed
     twins IN OUT      the JAX twins of the package's two custom gradient steps on the inputs in IN.npz (see
                       twin_problem); their results go to OUT.npz, to be compared with TensorFlow's
 """
@@ -127,6 +129,28 @@ def _summary(result):
     return type(result).__name__
 
 
+def _bench(spec):
+    """Run `cnncourse bench` NAME of spec "NAME" or "NAME:REPEATS"; print one line; return None when it ran,
+    else the traceback (str)."""
+    import traceback
+
+    import keras
+
+    from cnncourse.bench import run_benchmark
+
+    name, _, repeats = spec.partition(":")
+    start = time.perf_counter()
+    try:
+        run_benchmark(name, repeats=int(repeats) if repeats else None)
+    except Exception:  # noqa: BLE001  (every bench is run and reported; the exit status says one failed)
+        print(f"bench {name}: FAILED", flush=True)
+        return traceback.format_exc()
+    finally:
+        keras.backend.clear_session()
+    print(f"bench {name}: ok in {time.perf_counter() - start:.1f} s", flush=True)
+    return None
+
+
 def main(argv):
     """Run the part named in argv; return the exit status."""
     import keras
@@ -142,9 +166,11 @@ def main(argv):
             summary = _summary(run())
             print(f"{name}: {time.perf_counter() - start:.1f} s; {summary}", flush=True)
     elif part == "bench":
-        from cnncourse.bench import run_benchmark
-
-        run_benchmark(argv[1], repeats=int(argv[2]) if len(argv) > 2 else None)
+        failures = [(spec, error) for spec in argv[1:] for error in [_bench(spec)] if error]
+        for spec, error in failures:  # at the end, where the test's report of the output's tail shows them
+            print(f"bench {spec} failed:\n{error}")
+        if failures:
+            return 1
     elif part == "twins":
         import numpy as np
 

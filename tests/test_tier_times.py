@@ -18,7 +18,7 @@ CASES = [
     ("tests.test_ops", "test_conv_matches_tf[2-1]", 0.5, tier_times.UNIT),
     ("tests.test_c2_experiments", "test_plain_vs_residual_result_and_plot", 30.0, tier_times.TRAININGS),
     ("tests.test_grade_dask", "test_dask_gives_the_local_pools_grades", 41.0, "Dask"),
-    ("tests.test_jax_tier", "test_bench_runs_at_grade_size[nets]", 34.0, "JAX tier"),
+    ("tests.test_jax_tier", "test_every_bench_runs_at_grade_size", 180.0, "JAX tier"),
     ("tests.test_judge_red_team", "test_tampering_gains_nothing[k1]", 3.0,
      "grading system (sandbox, bad input, tripwire, judge, class loop, feedback)"),
 ]

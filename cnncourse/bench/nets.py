@@ -18,6 +18,7 @@ import numpy as np
 
 from cnncourse import config
 from cnncourse.analysis.costs import totals
+from cnncourse.models.shapes_only import shapes_only
 from cnncourse.train import use_mixed_precision_on_gpu
 
 GRADE_MODE_LARGEST_TIMED = 64  # px: in grade mode, larger networks are counted but not timed
@@ -87,12 +88,14 @@ def run(repeats=3):
     print(header)
     rows = []
     for name, build, build_keras in _networks():
-        model = build()
-        ours = totals(model)
-        theirs = totals(build_keras()) if build_keras else None
-        timed = config.mode() != "grade" or max(model.inputs[0].shape[1:3]) <= GRADE_MODE_LARGEST_TIMED
-        speed = training_throughput(model, batch_size, steps) if timed else None
-        row = {"network": name, "input_shape": tuple(model.inputs[0].shape[1:]), "params": ours["params"],
+        with shapes_only():  # counted only: no weight drawn (on JAX, drawing compiles a program per shape)
+            bare = build()
+            ours = totals(bare)
+            theirs = totals(build_keras()) if build_keras else None
+        input_shape = tuple(bare.inputs[0].shape[1:])
+        timed = config.mode() != "grade" or max(input_shape[:2]) <= GRADE_MODE_LARGEST_TIMED
+        speed = training_throughput(build(), batch_size, steps) if timed else None
+        row = {"network": name, "input_shape": input_shape, "params": ours["params"],
                "keras_params": theirs["params"] if theirs else None, "multiplications": ours["multiplications"],
                "keras_multiplications": theirs["multiplications"] if theirs else None, "batch_size": batch_size,
                "images_per_second": speed}
@@ -104,6 +107,5 @@ def run(repeats=3):
         print(f"{name:<20} {str(row['input_shape']):<14} {cell(row['params']):>12} {cell(row['keras_params']):>19} "
               f"{cell(row['multiplications']):>16} {cell(row['keras_multiplications']):>19} "
               f"{'-' if speed is None else f'{speed:.1f}':>9}")
-        del model
         keras.backend.clear_session()
     return rows

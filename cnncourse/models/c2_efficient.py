@@ -28,6 +28,7 @@ import keras
 
 from cnncourse.analysis.costs import totals
 from cnncourse.models.c2_classic import require_image_shape
+from cnncourse.models.shapes_only import shapes_only
 from cnncourse.models.twins import compound_multipliers
 
 # Keras's hand-rounded (width_coefficient, depth_coefficient, default_size) of EfficientNetB0 ... B7.
@@ -150,14 +151,16 @@ def _table_row(phi):
     """One row of scaling_table, built once per phi (building B3 and up takes seconds on a CPU)."""
     factors = compound_multipliers(phi)
     config = scaled_configuration(phi)
-    ours = efficientnet(phi)
+    with shapes_only():  # only counted: no weight is drawn
+        ours = efficientnet(phi)
     row = {"phi": phi, "depth": factors["depth"], "width": factors["width"], "resolution": config["resolution"],
            "flops_factor": factors["flops"], "params": ours.count_params(),
            "multiplications": totals(ours)["multiplications"]}
     del ours
     if phi in KERAS_COEFFICIENTS:
         width, depth, size = KERAS_COEFFICIENTS[phi]
-        theirs = getattr(keras.applications, f"EfficientNetB{phi}")(weights=None)
+        with shapes_only():
+            theirs = getattr(keras.applications, f"EfficientNetB{phi}")(weights=None)
         row.update(keras_depth=depth, keras_width=width, keras_resolution=size, keras_params=theirs.count_params(),
                    keras_multiplications=totals(theirs)["multiplications"])
     else:

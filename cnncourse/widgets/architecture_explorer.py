@@ -8,8 +8,8 @@ The widget:
     architecture_explorer(network="VGG-16") -> Explorer   controls "network" and "quantity"
 
 The networks are the course's twins of the exercises (cnncourse.models.twins: LeNet-5, AlexNet, Inception 3a) and
-keras.applications builds (VGG-16, ResNet-50, MobileNet v1/v2, EfficientNet-B0), all without weights: building one
-takes a second or two on a CPU, the first time only.
+keras.applications builds (VGG-16, ResNet-50, MobileNet v1/v2, EfficientNet-B0), built for their shapes only
+(cnncourse.models.shapes_only: no weight is drawn), in a fraction of a second each.
 """
 
 import functools
@@ -18,6 +18,7 @@ import html
 import ipywidgets as widgets
 
 from cnncourse.analysis.costs import format_table, layer_table
+from cnncourse.models.shapes_only import shapes_only
 from cnncourse.widgets.conv_explorer import Explorer
 
 CAPTION = (
@@ -61,7 +62,8 @@ def network_summary(name):
     """
     if name not in NETWORKS:
         raise ValueError(f"network must be one of {NETWORKS}, got {name!r}")
-    model = _builders()[name]()
+    with shapes_only():
+        model = _builders()[name]()
     rows = layer_table(model)
     return {
         "name": name,

@@ -1,9 +1,9 @@
 """Checks of Chapter 2's data augmentation: pca_color_augment (numpy) and data_augmenter (Keras layers).
 
 public_pca_color_augment: a 2x2 image whose colours vary along one axis u only, worked by hand (the shift is
-    alpha_1 * variance * u: separates ddof=1, the ascending order of np.linalg.eigh, the unsigned eigenvector, the
-    square root of lambda and the uncentred covariance), a random 4x4 image (eigenvectors taken as rows, alphas
-    paired with the wrong eigenvalues), a bright image that must be clipped, and an image without three channels.
+    alpha_1 * variance * u: separates ddof=1, the ascending order of np.linalg.eigh, the square root of lambda and
+    the uncentred covariance), a random 4x4 image (eigenvectors taken as rows; an unsigned eigenvector where eigh
+    returns it negative), a bright image that must be clipped, and an image without three channels.
 hidden_pca_color_augment: random images of random sizes, float32 and float64, small and large alphas, a constant
     image, against an oracle that takes the principal axes from the SVD of the centred pixel matrix (not from the
     covariance matrix) and fixes each axis's sign by the docstring's rule, so its answer does not depend on the sign
@@ -14,10 +14,10 @@ public_data_augmenter / hidden_data_augmenter: by behaviour, layer by layer, in 
       and leaves the others alone, and no layer turns any image upside down (separates RandomFlip() and
       "vertical" from "horizontal", and a flip of every image);
     - on a horizontal bar, the angles that the layers turn it by stay within +-72 degrees and reach past +-40 both
-      ways (separates a factor in degrees or radians, a one-sided range, a missing rotation);
+      ways (separates a factor read as a fraction of half a turn, a one-sided range, a missing rotation);
     - the bar's length grows by up to 1.25 (zoom in by up to 20 %) and never shrinks (separates a zoom out, a zoom
       both ways, a missing zoom).
-    The hidden check repeats it under other seeds and on other image sizes.
+    The hidden check repeats it under other seeds, the modes on non-square images and a batch of one.
 Each function takes the student's function and raises CheckFailed on the first failure.
 """
 

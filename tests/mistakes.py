@@ -110,7 +110,7 @@ MISTAKES = [
             loses={"convnet_sequential_tests"}, message="layer 1"),
 ]
 
-# Chapter 2: one per notebook, each local to its function
+# Chapter 2: one per notebook (two in c2_3), each local to its function
 _C2 = "c2_classic_nets"
 MISTAKES += [
     # block 4 copied from block 3: 256 filters where VGG-16 has 512
@@ -122,6 +122,9 @@ MISTAKES += [
     # 1/f instead of 1/f**2 in the cost ratio of a separable convolution
     Mistake(_C2, "c2_3_mobilenet_efficientnet", "separable_cost_ratio", old="1.0 / f ** 2", new="1.0 / f",
             loses={"separable_cost_ratio_tests"}, message="separable_cost_ratio"),
+    # RandomFlip's default mode: images turned upside down too (a second submission of c2_3)
+    Mistake(_C2, "c2_3_mobilenet_efficientnet", "data_augmenter", old='layers.RandomFlip("horizontal")',
+            new="layers.RandomFlip()", loses={"data_augmenter_tests"}, message="flip up-down"),
 ]
 
 # Chapter 3: one per notebook, each local to its function

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from cnncourse.checks import c2_classic, c2_efficient, c2_inception, c2_mobile, c2_resnet
+from cnncourse.checks import c2_augment, c2_classic, c2_efficient, c2_inception, c2_mobile, c2_resnet
 from cnncourse.checks.core import CheckFailed
 from cnncourse.models import c2_classic as classic
 from cnncourse.models import c2_mobile as mobile
@@ -26,7 +26,7 @@ CHECKS = {"lenet5": c2_classic, "local_response_normalization": c2_classic, "ale
           "conv1x1_forward": c2_inception, "inception_module": c2_inception, "conv_multiplications": c2_mobile,
           "depthwise_separable_multiplications": c2_mobile, "separable_cost_ratio": c2_mobile,
           "depthwise_separable_block": c2_mobile, "inverted_residual_block": c2_mobile,
-          "compound_scaling": c2_efficient}
+          "compound_scaling": c2_efficient, "pca_color_augment": c2_augment, "data_augmenter": c2_augment}
 
 
 # ---------------------------------------------------------------- lenet5
@@ -611,6 +611,101 @@ scaling_numpy = _scaling(lambda p, a: float(np.power(a, p)), lambda p, b: float(
                          lambda p, a, b, g: float(np.power(a, p) * np.power(b, 2 * p) * np.power(g, 2 * p)))
 
 
+# ---------------------------------------------------------------- pca_color_augment
+def _pca(ddof=0, ascending=False, fix_sign=True, rows=False, sqrt=False, clip=True, centre=True):
+    def pca_color_augment(image, alphas):
+        if image.ndim != 3 or image.shape[-1] != 3 or image.min() < 0 or image.max() > 1:
+            raise ValueError("image must be (H, W, 3) in [0, 1]")
+        pixels = image.reshape(-1, 3).astype(np.float64)
+        if centre:
+            pixels = pixels - pixels.mean(axis=0)
+        values, vectors = np.linalg.eigh(pixels.T @ pixels / (len(pixels) - ddof))
+        if not ascending:
+            values, vectors = values[::-1], vectors[:, ::-1]
+        if fix_sign:
+            vectors = vectors * np.sign(vectors[np.argmax(np.abs(vectors), axis=0), [0, 1, 2]])
+        if rows:
+            vectors = vectors.T
+        values = np.sqrt(np.maximum(values, 0)) if sqrt else values
+        out = image + vectors @ (np.asarray(alphas) * values)
+        return np.clip(out, 0, 1) if clip else out
+    return pca_color_augment
+
+
+pca_ddof_1 = _pca(ddof=1)  # np.cov's default
+pca_ascending = _pca(ascending=True)  # eigh's order kept: alphas[0] goes with the smallest eigenvalue
+pca_unsigned = _pca(fix_sign=False)  # eigh's arbitrary signs
+pca_rows = _pca(rows=True)  # eigenvectors read as the rows of eigh's matrix
+pca_sqrt_lambda = _pca(sqrt=True)  # the standard deviation instead of the variance
+pca_no_clip = _pca(clip=False)
+pca_uncentred = _pca(centre=False)  # the second moment instead of the covariance
+
+
+def pca_cov_eig_loop(image, alphas):  # np.cov(bias=True), np.linalg.eig, sorted by hand, the sign fixed in a loop
+    if image.ndim != 3 or image.shape[-1] != 3 or image.min() < 0 or image.max() > 1:
+        raise ValueError("image must be (H, W, 3) in [0, 1]")
+    covariance = np.atleast_2d(np.cov(image.reshape(-1, 3), rowvar=False, bias=True))
+    values, vectors = np.linalg.eig(covariance)
+    values, vectors = values.real, vectors.real
+    shift = np.zeros(3)
+    for rank, i in enumerate(np.argsort(-values)):
+        p = vectors[:, i]
+        if p[np.argmax(np.abs(p))] < 0:
+            p = -p
+        shift += alphas[rank] * values[i] * p
+    return np.minimum(np.maximum(image + shift, 0.0), 1.0)
+
+
+# ---------------------------------------------------------------- data_augmenter
+def _augmenter(*make):
+    def data_augmenter():
+        return keras.Sequential([m() for m in make])
+    return data_augmenter
+
+
+def _flip():
+    return layers.RandomFlip("horizontal")
+
+
+def _rotation():
+    return layers.RandomRotation(0.2)
+
+
+def _zoom():
+    return layers.RandomZoom(height_factor=(-0.2, 0.0))
+
+
+aug_flip_both_ways = _augmenter(layers.RandomFlip, _rotation, _zoom)  # RandomFlip()'s default flips up-down too
+aug_flip_vertical = _augmenter(lambda: layers.RandomFlip("vertical"), _rotation, _zoom)
+aug_rotation_half_turns = _augmenter(_flip, lambda: layers.RandomRotation(0.4), _zoom)  # 0.4 * 180 = 72: a half turn
+aug_rotation_one_way = _augmenter(_flip, lambda: layers.RandomRotation((0.0, 0.2)), _zoom)
+aug_zoom_both_ways = _augmenter(_flip, _rotation, lambda: layers.RandomZoom(0.2))  # zooms out too
+aug_coursera_two_layers = _augmenter(_flip, _rotation)  # the random crop (zoom) left out
+aug_rescaling = _augmenter(lambda: layers.Rescaling(1 / 255), _flip, _rotation, _zoom)  # also active at inference
+
+
+class MirrorLeftRight(keras.layers.Layer):
+    """RandomFlip("horizontal") written by hand: a coin per image, the width axis reversed where it comes up."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = keras.random.SeedGenerator()
+
+    def call(self, images, training=None):
+        if not training:
+            return images
+        coin = keras.random.uniform((ops.shape(images)[0], 1, 1, 1), seed=self.seed_generator) < 0.5
+        return ops.where(coin, ops.flip(images, axis=2), images)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+aug_other_order = _augmenter(lambda: layers.RandomZoom((-0.2, 0.0)), lambda: layers.RandomRotation((-0.2, 0.2)),
+                             lambda: layers.RandomFlip(mode="horizontal"))
+aug_hand_written_mirror = _augmenter(MirrorLeftRight, _rotation, _zoom)
+
+
 # ---------------------------------------------------------------- the corpus
 for _name, _value in list(globals().items()):  # the builders made by a factory get their variable's name (test ids)
     if inspect.isfunction(_value) and "<locals>" in _value.__qualname__:
@@ -639,12 +734,17 @@ MISTAKES = {
                                 v2_expand_block_0],
     "compound_scaling": [scaling_times_phi, scaling_flops_not_squared, scaling_flops_two_to_phi,
                          scaling_flops_squares_swapped, scaling_no_checks],
+    "pca_color_augment": [pca_ddof_1, pca_ascending, pca_unsigned, pca_rows, pca_sqrt_lambda, pca_no_clip,
+                          pca_uncentred],
+    "data_augmenter": [aug_flip_both_ways, aug_flip_vertical, aug_rotation_half_turns, aug_rotation_one_way,
+                       aug_zoom_both_ways, aug_coursera_two_layers, aug_rescaling],
 }
 # Mistakes the public check need not catch: only the hidden check's outputs, other shapes or boundaries show them.
 PUBLIC_MAY_MISS = {lenet_fixed_shape, alexnet_fc7_linear, alexnet_fixed_shape, LRNCallsTensorFlow,
                    resnet_stem_keras_epsilon, inception_concat_axis_1,
                    inception_pool_proj_linear, conv_block_shortcut_stride_1, scaling_no_checks,
-                   ratio_integer_division}
+                   ratio_integer_division,
+                   pca_unsigned}  # eigh's signs come from LAPACK: the public cases may all come out signed right
 ALTERNATIVES = {
     "lenet5": [lenet_sequential],
     "local_response_normalization": [LRNCumsum, LRNMatrix],
@@ -661,6 +761,8 @@ ALTERNATIVES = {
     "depthwise_separable_block": [v1_relu6_activation, v1_relu6_function],
     "inverted_residual_block": [v2_relu6_activation_and_swapped_add, v2_shape_test],
     "compound_scaling": [scaling_numpy],
+    "pca_color_augment": [pca_cov_eig_loop],
+    "data_augmenter": [aug_other_order, aug_hand_written_mirror],
 }
 ROWS = [(name, fn) for name, fns in MISTAKES.items() for fn in fns]
 ALTERNATIVE_ROWS = [(name, fn) for name, fns in ALTERNATIVES.items() for fn in fns]
@@ -697,7 +799,7 @@ def test_every_graded_function_has_three_mistakes_and_an_alternative():
     graded = {f"{n[len('hidden_'):]}" for module in set(CHECKS.values()) for n in vars(module)
               if n.startswith("hidden_")}
     assert graded == set(CHECKS) == set(MISTAKES) == set(ALTERNATIVES)
-    assert len(graded) == 15
+    assert len(graded) == 17
     assert all(len(MISTAKES[n]) >= 3 and ALTERNATIVES[n] for n in MISTAKES)
 
 
@@ -727,6 +829,20 @@ HINTS = [
     ("compound_scaling", scaling_times_phi, "it is a power"),
     ("compound_scaling", scaling_flops_not_squared, "width SQUARED and resolution SQUARED"),
     ("local_response_normalization", LRNWrapsAround, "no wrap-around"),
+    ("pca_color_augment", pca_ddof_1, "ddof=1"),
+    ("pca_color_augment", pca_ascending, "ASCENDING order"),
+    ("pca_color_augment", pca_unsigned, "the other sign"),
+    ("pca_color_augment", pca_sqrt_lambda, "sqrt(lambda_i)"),
+    ("pca_color_augment", pca_rows, "ROWS of eigh's matrix"),
+    ("pca_color_augment", pca_no_clip, "not clipped"),
+    ("pca_color_augment", pca_uncentred, "not centred"),
+    ("data_augmenter", aug_flip_both_ways, "also flip up-down"),
+    ("data_augmenter", aug_flip_vertical, "upside down"),
+    ("data_augmenter", aug_rotation_half_turns, "a fraction of a full turn"),
+    ("data_augmenter", aug_rotation_one_way, "both ways"),
+    ("data_augmenter", aug_zoom_both_ways, "zooms IN only"),
+    ("data_augmenter", aug_coursera_two_layers, "the longest bar grew only"),
+    ("data_augmenter", aug_rescaling, "inference mode"),
 ]
 
 

@@ -34,7 +34,8 @@ from cnncourse.grading.evidence import (CHECK_PREFIXES, CHECKS_PACKAGE, ENTRY_SU
 # until they are judged from recorded behaviour. A module name stands for all of its checks; tests/test_judge.py
 # checks that every entry still exists.
 _OPAQUE_MODULES = ("c1_convnet", "c2_classic", "c2_inception", "c2_resnet", "c4_unet")
-_OPAQUE_SUBJECTS = {"c2_mobile": ("depthwise_separable_block", "inverted_residual_block"),
+_OPAQUE_SUBJECTS = {"c2_augment": ("data_augmenter",),
+                    "c2_mobile": ("depthwise_separable_block", "inverted_residual_block"),
                     "c3_sliding": ("convolutional_classifier",), "c5_faces": ("face_encoder",),
                     "c5_verification": ("pair_classifier",)}
 OPAQUE_CHECKS = frozenset(

@@ -28,15 +28,14 @@ from pathlib import Path
 import numpy as np
 
 from cnncourse.grading.evidence import (CHECK_PREFIXES, CHECKS_PACKAGE, ENTRY_SUFFIX, KEY_PREFIX, Unbuildable,
-                                        cell_key, checks_digest, decode, kernel_folder, read_entry)
+                                        call_arguments, cell_key, checks_digest, decode, kernel_folder, read_entry)
 
 # Checks whose subject returns Keras objects (models, layers, symbolic tensors): their verdict stays the kernel's
 # until they are judged from recorded behaviour. A module name stands for all of its checks; tests/test_judge.py
 # checks that every entry still exists.
-_OPAQUE_MODULES = ("c1_convnet", "c2_classic", "c2_inception", "c2_resnet", "c4_unet")
+_OPAQUE_MODULES = ("c1_convnet", "c2_classic", "c2_inception", "c2_resnet")
 _OPAQUE_SUBJECTS = {"c2_mobile": ("depthwise_separable_block", "inverted_residual_block"),
-                    "c3_sliding": ("convolutional_classifier",), "c5_faces": ("face_encoder",),
-                    "c5_verification": ("pair_classifier",)}
+                    "c3_sliding": ("convolutional_classifier",)}
 OPAQUE_CHECKS = frozenset(
     [f"{CHECKS_PACKAGE}.{module}.*" for module in _OPAQUE_MODULES]
     + [f"{CHECKS_PACKAGE}.{module}.{kind}_{subject}" for module, subjects in _OPAQUE_SUBJECTS.items()
@@ -129,7 +128,7 @@ class Replayer:
         returned = call.get("returned")
         if isinstance(returned, dict) and returned.get("t") == "opaque":
             raise _opaque(self._check, returned)
-        return _decoded(returned, self._arrays, self._check)
+        return _decoded(returned, self._arrays, self._check, dict(call_arguments(args, kwargs)))
 
     def _apply_effects(self, effects, args, kwargs):
         """Change the arguments in place as the recorded call changed them (an optimiser step, an in-place fill)."""
@@ -149,10 +148,13 @@ class Replayer:
                 raise RecordProblem(f"{self._check}: the record changes argument {key}, which cannot take it")
 
 
-def _decoded(tree, arrays, check):
-    """decode(tree, arrays), or the exception that says why the record cannot be used for `check`."""
+def _decoded(tree, arrays, check, call=None):
+    """decode(tree, arrays, call=call), or the exception that says why the record cannot be used for `check`.
+
+    call: {argument key: value} of the judge's call that returned the recorded value (a Keras graph is applied to
+    its tensors; a model built around a layer it was handed gets that layer)."""
     try:
-        return decode(tree, arrays)
+        return decode(tree, arrays, call=call)
     except Unbuildable as err:  # like a value that is not data: allowed only where a model may be opaque
         raise _opaque(check, {"type": str(err)}) from None
     except (ValueError, KeyError, IndexError, TypeError) as err:

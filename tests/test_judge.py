@@ -169,7 +169,7 @@ def test_partial_credit_is_judged_part_by_part(tmp_path):
 
 def test_a_check_handed_a_model_is_left_to_the_kernel_only_where_that_is_allowed(tmp_path):
     opaque = {"kind": "data", "value": {"t": "opaque", "type": "a keras.Model"}}
-    for check, allowed in (("cnncourse.checks.c1_convnet.public_convnet", True),
+    for check, allowed in (("cnncourse.checks.c2_classic.public_local_response_normalization", True),
                            ("cnncourse.checks.c1_convolution.public_output_size", False)):
         with pytest.raises(judge.Unjudgeable if allowed else judge.RecordProblem):
             judge._substitute(judge.Placeholder("x"), opaque, [], check)
@@ -217,7 +217,7 @@ def test_a_keras_model_travels_as_its_configuration_and_is_built_again():
 def test_a_model_that_cannot_be_built_again_is_opaque_only_where_models_may_be():
     tree = {"t": "keras_model", "config": '{"class_name": "NoSuchLayer", "config": {}}'}
     with pytest.raises(judge.Unjudgeable):
-        judge._decoded(tree, [], "cnncourse.checks.c1_convnet.public_convnet")
+        judge._decoded(tree, [], "cnncourse.checks.c2_classic.public_local_response_normalization")
     with pytest.raises(judge.RecordProblem):
         judge._decoded(tree, [], "cnncourse.checks.c1_convolution.public_output_size")
 

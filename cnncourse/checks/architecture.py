@@ -21,13 +21,15 @@ def layer_rows(model):
     ]
 
 
-def expect_model(value, what, case=None):
-    """Fail unless `value` is a keras.Model that the grader can build again from its configuration."""
+def expect_model(value, what, case=None, rebuildable=True):
+    """Fail unless `value` is a keras.Model and, if `rebuildable`, one that the grader can build again from its
+    configuration (expect_rebuildable; not for a model that holds a layer class of the notebook's)."""
     import keras
 
     if not isinstance(value, keras.Model):
         fail(f"{what}: expected a keras.Model, got {type(value).__name__}", case, hint="return the model you built")
-    expect_rebuildable(value, what, case)
+    if rebuildable:
+        expect_rebuildable(value, what, case)
 
 
 # Grading rebuilds a student's model from its configuration (model.to_json()) outside the notebook
@@ -189,13 +191,14 @@ def expect_same_outputs(model, reference, what, case=None, seed=0, rtol=1e-4, at
     expect_same_behaviour(model, reference, what, case, seed=seed, rtol=rtol, atol=atol, hint=hint)
 
 
-def build_model(builder, what, args, case=None, hint=None):
-    """builder(*args), which must return a keras.Model; an exception or another type is a CheckFailed."""
+def build_model(builder, what, args, case=None, hint=None, rebuildable=True):
+    """builder(*args), which must return a keras.Model (rebuildable: see expect_model); an exception or another type
+    is a CheckFailed."""
     try:
         model = builder(*args)
     except Exception as err:  # noqa: BLE001 - the student reads what went wrong, not a Keras stack trace
         fail(f"{what}{tuple(args)} raised {type(err).__name__}: {err}", case, hint)
-    expect_model(model, what, case)
+    expect_model(model, what, case, rebuildable)
     return model
 
 

@@ -11,8 +11,9 @@ The checks then compare those outputs with their oracles here, where the student
 scores as nbgrader would score it: 0 when it raises, its value when it ends with a number (partial credit), else
 its points.
 
-A cell cannot be judged (its verdict is then the kernel's) when a check was handed something that is not data,
-such as a Keras model: the allow-list OPAQUE_CHECKS names the checks where that is expected. Anywhere else, a
+A cell cannot be judged (its verdict is then the kernel's) when a check was handed something that is neither data
+nor a Keras model or block the judge can rebuild, such as a layer class of the notebook's: the allow-list
+OPAQUE_CHECKS names the checks where that is expected. Anywhere else, a
 missing, mismatched or unreadable record fails the cell, and the grader flags it.
 """
 
@@ -30,12 +31,13 @@ import numpy as np
 from cnncourse.grading.evidence import (CHECK_PREFIXES, CHECKS_PACKAGE, ENTRY_SUFFIX, KEY_PREFIX, Unbuildable,
                                         call_arguments, cell_key, checks_digest, decode, kernel_folder, read_entry)
 
-# Checks whose subject returns Keras objects (models, layers, symbolic tensors): their verdict stays the kernel's
-# until they are judged from recorded behaviour. A module name stands for all of its checks; tests/test_judge.py
-# checks that every entry still exists.
-_OPAQUE_MODULES = ("c1_convnet", "c2_classic", "c2_inception", "c2_resnet")
-_OPAQUE_SUBJECTS = {"c2_mobile": ("depthwise_separable_block", "inverted_residual_block"),
-                    "c3_sliding": ("convolutional_classifier",)}
+# Checks whose verdict stays the kernel's: their subject hands back what the judge cannot build outside the notebook.
+# Keras models and blocks of Keras's own classes are rebuilt (evidence.py); a layer class written by the student is
+# not. A module name stands for all of its checks; tests/test_judge.py checks that every entry still exists.
+_OPAQUE_MODULES = ()
+# What cannot be rebuilt outside the notebook at all: a layer class written by the student (Chapter 2's local response
+# normalisation), and AlexNet, which holds it.
+_OPAQUE_SUBJECTS = {"c2_classic": ("local_response_normalization", "alexnet")}
 OPAQUE_CHECKS = frozenset(
     [f"{CHECKS_PACKAGE}.{module}.*" for module in _OPAQUE_MODULES]
     + [f"{CHECKS_PACKAGE}.{module}.{kind}_{subject}" for module, subjects in _OPAQUE_SUBJECTS.items()

@@ -126,12 +126,28 @@ def rebuild_model(config):
     return model
 
 
+REBUILT = "_cnncourse_rebuilt"  # set by the grader on a model it rebuilt: the rule held, no need to build it again
+REBUILD_PARAMS = 2_000_000  # larger models: the rule only (building ResNet-50 again costs seconds per check call)
+
+
 def expect_rebuildable(model, what, case=None):
-    """Fail, saying why, unless `model` can be rebuilt from its configuration as the grader does (rebuild_model)."""
+    """Fail, saying why, unless `model` can be rebuilt from its configuration as the grader does (rebuild_model).
+
+    Models of more than REBUILD_PARAMS parameters are held to the rule (unsafe_in_config) without being built again.
+    A model the grader rebuilt itself (marked REBUILT) passes: a student's kernel that sets the mark skips only this
+    message, not the grader's own rule."""
     import json
 
+    if getattr(model, REBUILT, False):
+        return
     try:
-        rebuild_model(json.loads(model.to_json()))
+        config = json.loads(model.to_json())
+        if model.count_params() > REBUILD_PARAMS:
+            reason = unsafe_in_config(config)
+            if reason:
+                raise ValueError(reason)
+            return
+        rebuild_model(config)
     except Exception as err:  # noqa: BLE001 -- to_json of a layer class of the notebook's, or rebuild_model's reason
         fail(f"{what}: the model must be one that the grader can build again from its configuration, outside the "
              f"notebook, and this one is not: {err}", case, hint=REBUILD_HINT)

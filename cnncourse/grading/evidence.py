@@ -235,7 +235,11 @@ def decode(tree, arrays, depth=0, call=None):
         import keras
 
         inputs = [keras.Input(batch_shape=tuple(x.shape), dtype=x.dtype, name=x.name) for x in model.inputs]
-        return keras.Model(inputs, _replayed_graph(model, inputs, replaced), name=model.name)
+        rebuilt = keras.Model(inputs, _replayed_graph(model, inputs, replaced), name=model.name)
+        from cnncourse.checks.architecture import REBUILT
+
+        setattr(rebuilt, REBUILT, True)
+        return rebuilt
     if kind == "keras_graph":
         if call is None or not isinstance(tree.get("inputs"), list) or not isinstance(tree.get("model"), dict):
             raise ValueError("malformed Keras graph in the record")
@@ -332,7 +336,7 @@ class Unbuildable(ValueError):
 def _rebuilt_model(config):
     """The Keras model of a recorded configuration, with fresh weights: only Keras's own classes, in Keras's safe mode
     (cnncourse.checks.architecture.rebuild_model: the rule the checks tell the student about)."""
-    from cnncourse.checks.architecture import rebuild_model
+    from cnncourse.checks.architecture import REBUILT, rebuild_model
 
     if not isinstance(config, str) or len(config) > 2**22:
         raise ValueError("malformed model configuration in the record")
@@ -341,9 +345,11 @@ def _rebuilt_model(config):
     except ValueError:
         raise ValueError("malformed model configuration in the record") from None
     try:
-        return rebuild_model(parsed)
+        model = rebuild_model(parsed)
     except ValueError as err:
         raise Unbuildable(f"the recorded model cannot be built again: {err}") from None
+    setattr(model, REBUILT, True)  # its checks need not test again that it can be rebuilt
+    return model
 
 
 def encode_or_opaque(value, arrays):

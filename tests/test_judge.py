@@ -25,18 +25,22 @@ def wrong_output_size(n, f, pad, stride):
     return (n + pad - f) // stride + 1
 
 
-def record(tmp_path, source, namespace):
-    """Run `source` with the checks recording to tmp_path (as a grading kernel does); returns the Evidence."""
+def record(tmp_path, source, namespace, module=checks):
+    """Run `source` with the checks of `module` recording to tmp_path (as a grading kernel does); returns the
+    Evidence. The kernel's verdict (None when the cell passed, else the exception) is kept as .kernel_error."""
     recorder = evidence._Recorder(tmp_path)
     recorder.start_cell(source)
-    wrapped = {name: evidence._recording(getattr(checks, name), recorder)
-               for name in dir(checks) if name.startswith(evidence.CHECK_PREFIXES)}
+    wrapped = {name: evidence._recording(getattr(module, name), recorder)
+               for name in dir(module) if name.startswith(evidence.CHECK_PREFIXES)}
     fake_checks = type("RecordedChecks", (), {**wrapped, "PartialCredit": checks.PartialCredit})
+    error = None
     try:
         exec(source, {**IMPORTS, **namespace, "checks": fake_checks})  # noqa: S102
-    except Exception:  # noqa: BLE001 -- a failing check is recorded like a passing one
-        pass
-    return judge.Evidence(tmp_path)
+    except Exception as err:  # noqa: BLE001 -- a failing check is recorded like a passing one
+        error = err
+    found = judge.Evidence(tmp_path)
+    found.kernel_error = error
+    return found
 
 
 @pytest.mark.parametrize("value", [
@@ -165,7 +169,7 @@ def test_partial_credit_is_judged_part_by_part(tmp_path):
 
 def test_a_check_handed_a_model_is_left_to_the_kernel_only_where_that_is_allowed(tmp_path):
     opaque = {"kind": "data", "value": {"t": "opaque", "type": "a keras.Model"}}
-    for check, allowed in (("cnncourse.checks.c1_convnet.public_convnet", True),
+    for check, allowed in (("cnncourse.checks.c2_classic.public_local_response_normalization", True),
                            ("cnncourse.checks.c1_convolution.public_output_size", False)):
         with pytest.raises(judge.Unjudgeable if allowed else judge.RecordProblem):
             judge._substitute(judge.Placeholder("x"), opaque, [], check)
@@ -213,7 +217,7 @@ def test_a_keras_model_travels_as_its_configuration_and_is_built_again():
 def test_a_model_that_cannot_be_built_again_is_opaque_only_where_models_may_be():
     tree = {"t": "keras_model", "config": '{"class_name": "NoSuchLayer", "config": {}}'}
     with pytest.raises(judge.Unjudgeable):
-        judge._decoded(tree, [], "cnncourse.checks.c1_convnet.public_convnet")
+        judge._decoded(tree, [], "cnncourse.checks.c2_classic.public_local_response_normalization")
     with pytest.raises(judge.RecordProblem):
         judge._decoded(tree, [], "cnncourse.checks.c1_convolution.public_output_size")
 
@@ -344,3 +348,203 @@ def test_checks_digest_follows_the_checks_sources(tmp_path, monkeypatch):
         evidence.checks_digest.cache_clear()
     assert same == real  # a byte-for-byte copy of the package has the package's digest
     assert changed != same and len(changed) == 64
+
+
+# --- Keras models and blocks judged outside the kernel -------------------------------------------------------------
+
+def _conv_block(relu_on_second=True):
+    """Chapter 4's conv_block, or the same with no ReLU on its second convolution (a typical mistake)."""
+    from keras import layers
+
+    def conv_block(inputs, n_filters, dropout=0.0, max_pooling=True, name="down1"):
+        conv = layers.Conv2D(n_filters, 3, padding="same", activation="relu", kernel_initializer="he_normal",
+                             name=f"{name}_conv1")(inputs)
+        conv = layers.Conv2D(n_filters, 3, padding="same", activation="relu" if relu_on_second else None,
+                             kernel_initializer="he_normal", name=f"{name}_conv2")(conv)
+        if dropout > 0:
+            conv = layers.Dropout(dropout, name=f"{name}_dropout")(conv)
+        return (layers.MaxPooling2D(2, name=f"{name}_pool")(conv) if max_pooling else conv), conv
+
+    return conv_block
+
+
+def _pair_classifier(features="abs"):
+    """Chapter 5's pair_classifier around the given encoder; features: "abs" (right), "lambda" (|.| in a Python
+    lambda: right, but not rebuildable), "difference" (no abs: a mistake), "own encoder" (a copy, not shared)."""
+    import keras
+    from keras import layers, ops
+
+    def pair_classifier(encoder):
+        shape = tuple(encoder.inputs[0].shape[1:])
+        a, b = keras.Input(shape, name="image_a"), keras.Input(shape, name="image_b")
+        used = encoder
+        if features == "own encoder":
+            used = keras.models.clone_model(encoder)
+            used.set_weights(encoder.get_weights())
+        difference = layers.Subtract()([used(a), used(b)])
+        x = {"abs": lambda: ops.abs(difference), "own encoder": lambda: ops.abs(difference),
+             "lambda": lambda: layers.Lambda(lambda t: ops.abs(t))(difference), "difference": lambda: difference}
+        return keras.Model([a, b], layers.Dense(1, activation="sigmoid", name="same")(x[features]()))
+
+    return pair_classifier
+
+
+def _judged(tmp_path, module, source, namespace):
+    """(the kernel's error or None, the judge's Verdict) of `source` run with the checks of `module`."""
+    found = record(tmp_path, source, namespace, module)
+    return found.kernel_error, judge.judge_cell(source, 1.0, {**IMPORTS, "checks": module}, found, "t")
+
+
+UNET_CELL = "checks.public_conv_block(conv_block)\nchecks.hidden_conv_block(conv_block)"
+PAIR_CELL = "checks.public_pair_classifier(pair_classifier)\nchecks.hidden_pair_classifier(pair_classifier)"
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_a_block_is_judged_outside_the_kernel_as_the_kernel_judged_it(tmp_path, right):
+    from cnncourse.checks import c4_unet
+
+    assert not judge.may_be_opaque("cnncourse.checks.c4_unet.public_conv_block")
+    error, verdict = _judged(tmp_path, c4_unet, UNET_CELL, {"conv_block": _conv_block(relu_on_second=right)})
+    assert (error is None) == right
+    assert (verdict.score, verdict.record_problem) == ((1.0 if right else 0.0), False), verdict
+    if not right:  # the check's own failure, with the kernel's message
+        assert str(error).splitlines()[0][:200] in verdict.message
+
+
+def test_a_block_records_the_graph_from_the_checks_tensors_to_what_it_returned(tmp_path):
+    from cnncourse.checks import c4_unet
+
+    found = record(tmp_path, UNET_CELL, {"conv_block": _conv_block()}, c4_unet)
+    manifest, _ = found.entries[(evidence.cell_key(UNET_CELL), 0)]
+    returned = manifest["args"]["0"]["calls"][0]["returned"]
+    assert returned["t"] == "keras_graph" and returned["inputs"] == ["0"]  # the block's input tensor
+    assert returned["value"] == {"t": "tuple", "v": [{"t": "symbolic", "o": 0}, {"t": "symbolic", "o": 1}]}
+
+
+@pytest.mark.parametrize("features, passes", [("abs", True), ("difference", False), ("own encoder", False)])
+def test_a_model_built_around_the_checks_encoder_is_judged_with_the_judges_encoder(tmp_path, features, passes):
+    from cnncourse.checks import c5_verification
+
+    error, verdict = _judged(tmp_path, c5_verification, PAIR_CELL, {"pair_classifier": _pair_classifier(features)})
+    assert (error is None) == passes
+    assert (verdict.score, verdict.record_problem) == ((1.0 if passes else 0.0), False), verdict
+
+
+def test_a_model_with_a_lambda_fails_in_the_kernel_with_a_readable_message_and_in_the_judge(tmp_path):
+    from cnncourse.checks import c5_verification
+
+    error, verdict = _judged(tmp_path, c5_verification, PAIR_CELL, {"pair_classifier": _pair_classifier("lambda")})
+    assert "build again from its configuration" in str(error) and "ops.abs" in str(error)  # the student is told how
+    assert verdict.score == 0.0 and "Lambda" in verdict.message
+
+
+def test_a_lambda_of_a_keras_op_is_rebuilt_and_judged(tmp_path):
+    import keras
+    from keras import layers, ops
+
+    from cnncourse.checks import c5_verification
+
+    def pair_classifier(encoder):
+        shape = tuple(encoder.inputs[0].shape[1:])
+        a, b = keras.Input(shape), keras.Input(shape)
+        features = layers.Lambda(ops.abs)(layers.Subtract()([encoder(a), encoder(b)]))
+        return keras.Model([a, b], layers.Dense(1, activation="sigmoid", name="same")(features))
+
+    error, verdict = _judged(tmp_path, c5_verification, PAIR_CELL, {"pair_classifier": pair_classifier})
+    assert error is None and (verdict.score, verdict.record_problem) == (1.0, False), verdict
+
+
+def _forge(found, cell, index, change):
+    """Apply change(returned, arrays) to the first recorded call of argument 0 of the cell's index-th check call."""
+    manifest, arrays = found.entries[(evidence.cell_key(cell), index)]
+    change(manifest["args"]["0"]["calls"][0]["returned"], arrays)
+
+
+def _with_kernel_verdict_passed(found):
+    for manifest, _ in found.entries.values():
+        manifest["verdict"] = "passed"
+
+
+def test_forged_model_records_gain_nothing(tmp_path):
+    import json
+
+    from cnncourse.checks import c5_verification
+
+    wrong = _pair_classifier("difference")
+    right_config = json.loads(_pair_classifier("abs")(c5_verification.tiny_encoder()).to_json())
+
+    def lambda_config(returned, arrays):  # a Python lambda: Keras would run its bytecode if it built it
+        config = json.loads(returned["config"])
+        config["config"]["layers"].insert(3, {"module": "keras.layers", "class_name": "Lambda", "config": {
+            "name": "x", "function": {"class_name": "__lambda__", "config": {"code": "", "defaults": None,
+                                                                              "closure": None}}}})
+        returned["config"] = json.dumps(config)
+
+    def foreign_class(returned, arrays):  # a class from outside Keras
+        config = json.loads(returned["config"])
+        config["config"]["layers"][-1].update(module="os", class_name="system")
+        returned["config"] = json.dumps(config)
+
+    def wrong_weights(returned, arrays):  # weights that do not fit the model
+        arrays[returned["weights"][0]] = np.zeros((1, 1, 1))
+
+    def right_model_without_the_encoder(returned, arrays):  # the right model, claimed without the given encoder
+        returned["config"] = json.dumps(right_config)
+        returned["weights"] = None
+        returned.pop("substitutes", None)
+
+    def substitute_a_number(returned, arrays):  # "the encoder" put in place of a layer is not a layer
+        returned["config"] = json.dumps(right_config)
+        returned["weights"], returned["substitutes"] = None, {"tiny_encoder": "1"}
+
+    outcomes = {}
+    for forgery in (lambda_config, foreign_class, wrong_weights, right_model_without_the_encoder, substitute_a_number):
+        folder = tmp_path / forgery.__name__
+        found = record(folder, PAIR_CELL, {"pair_classifier": wrong}, c5_verification)
+        assert found.kernel_error is not None
+        _forge(found, PAIR_CELL, 0, forgery)
+        _with_kernel_verdict_passed(found)
+        verdict = judge.judge_cell(PAIR_CELL, 1.0, {**IMPORTS, "checks": c5_verification}, found, "t")
+        outcomes[forgery.__name__] = (verdict.score, verdict.message)
+    assert all(score == 0.0 for score, _ in outcomes.values()), outcomes
+    assert "Lambda" in outcomes["lambda_config"][1] and "'os'" in outcomes["foreign_class"][1]
+    assert "do not fit" in outcomes["wrong_weights"][1] and "not a layer" in outcomes["substitute_a_number"][1]
+
+
+def test_a_forged_block_record_gains_nothing(tmp_path):
+    from cnncourse.checks import c4_unet
+
+    def inputs_from_a_number(returned, arrays):
+        returned["inputs"] = ["1"]  # n_filters, not a tensor
+
+    def more_outputs_than_the_graph(returned, arrays):
+        returned["value"]["v"][1]["o"] = 7
+
+    for forgery in (inputs_from_a_number, more_outputs_than_the_graph):
+        found = record(tmp_path / forgery.__name__, UNET_CELL, {"conv_block": _conv_block(False)}, c4_unet)
+        _forge(found, UNET_CELL, 0, forgery)
+        _with_kernel_verdict_passed(found)
+        verdict = judge.judge_cell(UNET_CELL, 1.0, {**IMPORTS, "checks": c4_unet}, found, "t")
+        assert (verdict.score, verdict.record_problem) == (0.0, True), (forgery.__name__, verdict)
+
+
+@pytest.mark.parametrize("node, refused", [
+    ({"module": "keras.layers", "class_name": "Dense", "config": {}}, None),
+    ({"class_name": "__keras_tensor__", "config": {}}, None),
+    ({"module": "keras.layers", "class_name": "Lambda", "config": {}}, "Lambda"),
+    ({"module": "keras.layers", "class_name": "Lambda", "config": {"function": {  # a keras.ops function, by name
+        "module": "builtins", "class_name": "function", "config": "abs", "registered_name": "function"}}}, None),
+    ({"module": "keras.layers", "class_name": "Lambda", "config": {"function": {  # a function of the notebook's
+        "module": "__main__", "class_name": "function", "config": "abs", "registered_name": "function"}}}, "Lambda"),
+    ({"module": "keras.layers", "class_name": "Lambda", "config": {"function": {  # not a keras.ops function
+        "module": "builtins", "class_name": "function", "config": "eval", "registered_name": "function"}}}, "Lambda"),
+    ({"module": "__main__", "class_name": "MyLayer", "config": {}}, "__main__"),
+    ({"module": "kerasevil", "class_name": "Dense", "config": {}}, "kerasevil"),
+    ({"module": "keras.layers", "class_name": "Dense", "registered_name": "notebook>Dense"}, "registered"),
+    ({"module": "keras.layers", "class_name": "X", "config": {"f": {"class_name": "__lambda__"}}}, "__lambda__"),
+])
+def test_the_rebuild_rule_admits_only_kerass_own_classes(node, refused):
+    from cnncourse.checks.architecture import unsafe_in_config
+
+    reason = unsafe_in_config({"class_name": "Functional", "module": "keras", "config": {"layers": [node]}})
+    assert (reason is None) if refused is None else (refused in reason)

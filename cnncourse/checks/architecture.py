@@ -21,12 +21,136 @@ def layer_rows(model):
     ]
 
 
-def expect_model(value, what, case=None):
-    """Fail unless `value` is a keras.Model."""
+def expect_model(value, what, case=None, rebuildable=True):
+    """Fail unless `value` is a keras.Model and, if `rebuildable`, one that the grader can build again from its
+    configuration (expect_rebuildable; not for a model that holds a layer class of the notebook's)."""
     import keras
 
     if not isinstance(value, keras.Model):
         fail(f"{what}: expected a keras.Model, got {type(value).__name__}", case, hint="return the model you built")
+    if rebuildable:
+        expect_rebuildable(value, what, case)
+
+
+# Grading rebuilds a student's model from its configuration (model.to_json()) outside the notebook
+# (cnncourse.grading.evidence), where no code of the notebook's may run: only Keras's own classes and functions.
+UNSAFE_CLASSES = frozenset({"TFSMLayer", "__lambda__"})
+REBUILD_HINT = ("build the model from Keras's own layers and operations: call keras.ops on Keras tensors directly "
+                "(e.g. ops.abs(x)), or wrap a keras.ops function itself (layers.Lambda(ops.abs)), but no Python "
+                "lambda or function of your own in layers.Lambda, and no layer class of your own")
+
+
+def _lambda_op(node):
+    """The keras.ops function a Lambda layer's configuration names (its "function": a function by name, of no
+    module but Keras's or builtins, with no output_shape or mask function), or None when it names anything else."""
+    from keras import ops
+
+    config = node.get("config") if isinstance(node.get("config"), dict) else {}
+    function = config.get("function")
+    if not (isinstance(function, dict) and function.get("class_name") == "function"):
+        return None
+    name, module = function.get("config"), function.get("module")
+    if not (isinstance(name, str) and isinstance(module, str) and (module in ("builtins", "keras")
+                                                                  or module.startswith("keras."))):
+        return None
+    if any(isinstance(config.get(key), dict) for key in ("output_shape", "mask")):
+        return None
+    op = getattr(ops, name, None) if not name.startswith("_") else None
+    return op if callable(op) else None
+
+
+def unsafe_in_config(config):
+    """Why the model configuration `config` (a dict parsed from model.to_json()) cannot be rebuilt safely, or None.
+
+    Every object in it that names a class (a dict with "class_name") must come from a module of Keras, or name no
+    module (Keras's own tensors, tuples, dtypes); none may be a Lambda layer (its function would run in the grader's
+    process: a Python lambda is code, and Keras cannot even locate most named functions again) or an object
+    registered by the notebook.
+    """
+    stack = [(config, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > 256:
+            return "its configuration is nested too deep"
+        if isinstance(node, dict):
+            name, module = node.get("class_name"), node.get("module")
+            if name == "Lambda":
+                if _lambda_op(node) is None:
+                    return ("it holds a Lambda layer whose function is not a keras.ops function: the grader does "
+                            "not run the notebook's own code")
+                node = {**node, "config": {k: v for k, v in node["config"].items() if k != "function"}}
+            if name is not None:
+                if not isinstance(name, str) or name in UNSAFE_CLASSES:
+                    return f"it holds a {name!r}, which the grader does not build (it would run the notebook's code)"
+                if module is not None and not (isinstance(module, str) and (module == "keras" or
+                                                                            module.startswith("keras."))):
+                    return f"it holds a {name!r} of module {module!r}: the grader builds only Keras's own classes"
+                registered = node.get("registered_name")
+                if isinstance(registered, str) and ">" in registered:
+                    return f"it holds {registered!r}, an object registered by the notebook"
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
+    return None
+
+
+def rebuild_model(config):
+    """The keras.Model of `config` (parsed JSON of model.to_json()) with fresh weights, built in Keras's safe mode.
+
+    Raises ValueError saying why when unsafe_in_config refuses it or Keras cannot build it.
+    """
+    import keras
+    from keras.src.saving import serialization_lib
+
+    reason = unsafe_in_config(config)
+    if reason:
+        raise ValueError(reason)
+    ops = {}  # the keras.ops functions that Lambda layers name: Keras cannot find most of them again by itself
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("class_name") == "Lambda":
+                ops[node["config"]["function"]["config"]] = _lambda_op(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    try:
+        with serialization_lib.SafeModeScope(True):
+            model = serialization_lib.deserialize_keras_object(config, custom_objects=ops, safe_mode=True)
+    except Exception as err:  # noqa: BLE001 -- Keras raises many kinds for a config it cannot build
+        raise ValueError(f"Keras cannot build it again from its configuration ({type(err).__name__}: "
+                         f"{str(err).strip().splitlines()[0][:200] if str(err).strip() else ''})") from None
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"its configuration is a {type(model).__name__}, not a Keras model")
+    return model
+
+
+REBUILT = "_cnncourse_rebuilt"  # set by the grader on a model it rebuilt: the rule held, no need to build it again
+REBUILD_PARAMS = 2_000_000  # larger models: the rule only (building ResNet-50 again costs seconds per check call)
+
+
+def expect_rebuildable(model, what, case=None):
+    """Fail, saying why, unless `model` can be rebuilt from its configuration as the grader does (rebuild_model).
+
+    Models of more than REBUILD_PARAMS parameters are held to the rule (unsafe_in_config) without being built again.
+    A model the grader rebuilt itself (marked REBUILT) passes: a student's kernel that sets the mark skips only this
+    message, not the grader's own rule."""
+    import json
+
+    if getattr(model, REBUILT, False):
+        return
+    try:
+        config = json.loads(model.to_json())
+        if model.count_params() > REBUILD_PARAMS:
+            reason = unsafe_in_config(config)
+            if reason:
+                raise ValueError(reason)
+            return
+        rebuild_model(config)
+    except Exception as err:  # noqa: BLE001 -- to_json of a layer class of the notebook's, or rebuild_model's reason
+        fail(f"{what}: the model must be one that the grader can build again from its configuration, outside the "
+             f"notebook, and this one is not: {err}", case, hint=REBUILD_HINT)
 
 
 def expect_same_rows(got, want, what, case=None, hint=None):
@@ -83,13 +207,14 @@ def expect_same_outputs(model, reference, what, case=None, seed=0, rtol=1e-4, at
     expect_same_behaviour(model, reference, what, case, seed=seed, rtol=rtol, atol=atol, hint=hint)
 
 
-def build_model(builder, what, args, case=None, hint=None):
-    """builder(*args), which must return a keras.Model; an exception or another type is a CheckFailed."""
+def build_model(builder, what, args, case=None, hint=None, rebuildable=True):
+    """builder(*args), which must return a keras.Model (rebuildable: see expect_model); an exception or another type
+    is a CheckFailed."""
     try:
         model = builder(*args)
     except Exception as err:  # noqa: BLE001 - the student reads what went wrong, not a Keras stack trace
         fail(f"{what}{tuple(args)} raised {type(err).__name__}: {err}", case, hint)
-    expect_model(model, what, case)
+    expect_model(model, what, case, rebuildable)
     return model
 
 

@@ -10,6 +10,7 @@ order) fails too. The numpy pass does not use the course's model, so the check w
 
 import numpy as np
 
+from cnncourse.checks.architecture import expect_rebuildable
 from cnncourse.checks.core import expect_equal, fail
 
 
@@ -75,6 +76,7 @@ def _compare(model, input_shape, n_classes, what):
 
     if not isinstance(model, keras.Model):
         fail(f"{what}: expected a keras.Model, got {type(model).__name__}", hint="return the model you built")
+    expect_rebuildable(model, what, f"input_shape {input_shape}, n_classes {n_classes}")
     want, got = expected_architecture(input_shape, n_classes), describe_model(model)
     case = f"input_shape {input_shape}, n_classes {n_classes}"
     for k, (w, g) in enumerate(zip(want, got)):

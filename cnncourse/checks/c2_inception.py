@@ -6,7 +6,8 @@ independently from GoogLeNet's table (cnncourse.models.twins.build_inception_blo
 
 import numpy as np
 
-from cnncourse.checks.architecture import expect_same_behaviour, expect_same_graph, expect_same_rows, layer_rows
+from cnncourse.checks.architecture import (expect_rebuildable, expect_same_behaviour, expect_same_graph,
+                                           expect_same_rows, layer_rows)
 from cnncourse.checks.core import expect_close, fail, likely_mistake
 from cnncourse.models.twins import build_inception_block
 
@@ -112,6 +113,7 @@ def _inception_case(fn, input_shape, filters, name, outputs):
         fail(f"inception_module returned a {type(out).__name__}, expected a Keras tensor", case,
              hint="return the output of the Concatenate layer")
     model = keras.Model(x, out)
+    expect_rebuildable(model, "inception_module", case)
     expect_same_rows(layer_rows(model), inception_rows(input_shape, filters, name), "inception_module", case,
                      hint="four branches: 1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max pool (stride 1, 'same') then 1x1")
     oracle = build_inception_block(input_shape, filters, name)

@@ -11,8 +11,8 @@ import numbers
 
 import numpy as np
 
-from cnncourse.checks.architecture import (expect_same_behaviour, expect_same_graph, expect_same_rows, kind_rows,
-                                           layer_rows)
+from cnncourse.checks.architecture import (expect_rebuildable, expect_same_behaviour, expect_same_graph,
+                                           expect_same_rows, kind_rows, layer_rows)
 from cnncourse.checks.core import expect_close, expect_equal, expect_type, fail, likely_mistake
 
 WORKED = {"n_H_out": 4, "n_W_out": 4, "f": 3, "n_C_prev": 3, "n_C": 5}  # 6x6x3 -> 4x4x5 with 3x3 filters
@@ -223,6 +223,7 @@ BLOCK_HINTS = {
 def _compare_block(fn, reference, shape, args, what, seed):
     case = {"input_shape": shape, **args}
     model = _block_model(lambda x: fn(x, **args), shape, what, case)
+    expect_rebuildable(model, what, case)
     want_model = _block_model(reference, shape, f"Keras's {what}", case)
     expect_same_rows(kind_rows(layer_rows(model), model), kind_rows(layer_rows(want_model), want_model), what, case,
                      hint="use the layer names, kinds and settings of the docstring (no bias, BatchNormalization)")

@@ -6,8 +6,8 @@ weights, in inference and training mode; keras.applications.ResNet50(weights=Non
 way, with the output of every stage compared at 32x32 (the first stage that differs is the one named).
 """
 
-from cnncourse.checks.architecture import (build_model, expect_same_behaviour, expect_same_graph, expect_same_rows,
-                                           kind_rows, layer_rows)
+from cnncourse.checks.architecture import (build_model, expect_rebuildable, expect_same_behaviour, expect_same_graph,
+                                           expect_same_rows, kind_rows, layer_rows)
 from cnncourse.checks.core import CheckFailed, expect_equal, fail, reference_helpers
 
 
@@ -38,6 +38,7 @@ def _block_models(student_block, input_shape, f, F, stride, name, conv_shortcut)
         fail(f"{what} returned a {type(out).__name__}, expected the Keras tensor of its last layer",
              hint="return the output of the final ReLU")
     student = keras.Model(inputs, out)
+    expect_rebuildable(student, what)
     ref_in = keras.Input(input_shape)
     reference = keras.Model(ref_in, residual_block_v1(ref_in, F, kernel_size=f, stride=stride,
                                                       conv_shortcut=conv_shortcut, name=name))

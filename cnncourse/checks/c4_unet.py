@@ -21,7 +21,7 @@ student's own blocks and, when it fails only because of one of them, prints wher
 
 import numpy as np
 
-from cnncourse.checks.architecture import expect_model, expect_same_rows, layer_rows
+from cnncourse.checks.architecture import expect_model, expect_rebuildable, expect_same_rows, layer_rows
 from cnncourse.checks.core import expect_equal, fail
 
 SKIP_HINT = "the skip must be taken BEFORE pooling: it is the output of the second convolution (after dropout)"
@@ -240,10 +240,12 @@ def _model(inputs, outputs, what, case):
     import keras
 
     try:
-        return keras.Model(inputs, outputs)
+        model = keras.Model(inputs, outputs)
     except Exception as err:  # noqa: BLE001 - say what was expected, not Keras's stack trace
         fail(f"{what}: its outputs do not come from its inputs ({type(err).__name__}: {err})", case,
              "build every layer on the tensors you were handed (the arguments), and return the last one")
+    expect_rebuildable(model, what, case)
+    return model
 
 
 def _call(fn, what, case, hint, *args, **kwargs):

@@ -8,6 +8,7 @@ whose result matches what came back.
 
 import numpy as np
 
+from cnncourse.checks.architecture import expect_rebuildable
 from cnncourse.checks.core import expect_close, expect_equal, expect_shape, fail
 
 MINING_RULE = ("for each pair a != p of one label: among the negatives with d(a,p) < d(a,n) < d(a,p) + alpha "
@@ -95,6 +96,7 @@ def _check_encoder(fn, image_size, embedding_dim, seed):
     model = fn(image_size, embedding_dim)
     if not isinstance(model, keras.Model):
         fail(f"face_encoder must return a keras.Model, got {type(model).__name__}", case)
+    expect_rebuildable(model, "face_encoder", case)
     expect_equal(model.name, "encoder", "the model's name", case)
     images = np.random.default_rng(seed).random((4, image_size, image_size, 3)).astype(np.float32)
     out = np.asarray(keras.ops.convert_to_numpy(model(images, training=False)), dtype=np.float64)

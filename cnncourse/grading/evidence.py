@@ -15,9 +15,17 @@ only claim outputs, and outputs that pass are outputs a correct function compute
 
 Entry files are .npz archives read with allow_pickle=False: the arrays, plus one JSON manifest (a 0-d unicode array).
 A Keras model is recorded as its configuration (JSON) and, up to MAX_MODEL_WEIGHTS parameters, its weights; the judge
-builds it again (larger models get fresh weights: their checks must not depend on the student's weights).
-Any other value that is not data (a layer, a symbolic tensor, a model of the notebook's own layer classes) is recorded
-as OPAQUE with its type.
+builds it again (larger models get fresh weights: their checks must not depend on the student's weights), in
+Keras's safe mode and from Keras's own classes only (checks.architecture.rebuild_model, whose rule the checks
+of models tell the student): no Lambda layer, no class of the notebook's.
+What a student's function returns is recorded against the arguments the check handed it (encode_returned):
+- a block (called with Keras tensors, returning Keras tensors) travels as the functional model from those input
+  tensors to the returned ones, a KERAS GRAPH; the judge applies copies of its layers, with the recorded weights,
+  to its own input tensors (so its layers join the check's graph as the block's layers joined the kernel's);
+- a model built around a model or layer the check handed in (a given encoder) names that layer, and the judge puts
+  its own object in its place.
+Any other value that is not data (a layer, a symbolic tensor made otherwise, a model of the notebook's own layer
+classes) is recorded as OPAQUE with its type.
 """
 
 import functools
@@ -69,12 +77,33 @@ def checks_digest():
 
 # --- codec: values <-> (JSON tree, arrays) ---------------------------------------------------------------------
 
-def encode(value, arrays, depth=0):
+def _is_symbolic(value):
+    """True for a Keras symbolic tensor (keras.KerasTensor): what a block is called with and returns."""
+    return type(value).__name__ == "KerasTensor" and (type(value).__module__ or "").startswith("keras")
+
+
+def _is_keras_layer(value):
+    """True for a Keras layer or model object (what a check may hand a student's function to build around)."""
+    return (type(value).__module__ or "").startswith("keras") and hasattr(value, "get_config") and \
+        hasattr(value, "weights") and hasattr(value, "name")
+
+
+class _Graph:
+    """What encode needs to record values built on a call's own arguments: {id: argument key} of its Keras layers,
+    and the symbolic tensors met in the returned value (appended as found; a tree names them by position)."""
+
+    def __init__(self, layers=None):
+        self.layers, self.outputs = dict(layers or {}), []
+
+
+def encode(value, arrays, depth=0, graph=None):
     """A JSON-able tree for `value`; its arrays are appended to `arrays` (list). Raises Opaque for anything else.
 
     Handles None, bool, int, float, complex, str, numpy scalars and arrays (not of object dtype), tuples, lists,
     dicts with str keys, and eager tensors (TensorFlow, JAX: anything with .numpy() or __array__ that is not
-    symbolic), which come back as TensorFlow tensors when TensorFlow made them.
+    symbolic), which come back as TensorFlow tensors when TensorFlow made them; Keras models (see _encode_model).
+    graph (a _Graph, from encode_returned): symbolic tensors are then collected in graph.outputs, and a model's
+    layers that are the call's arguments are named as such.
     """
     if depth > MAX_DEPTH:
         raise Opaque("a value nested too deep")
@@ -93,21 +122,17 @@ def encode(value, arrays, depth=0):
         arrays.append(np.array(array, copy=True))
         return {"t": "ndarray" if isinstance(value, np.ndarray) else "npscalar", "a": len(arrays) - 1}
     if isinstance(value, (tuple, list)):
-        return {"t": type(value).__name__, "v": [encode(v, arrays, depth + 1) for v in value]}
+        return {"t": type(value).__name__, "v": [encode(v, arrays, depth + 1, graph) for v in value]}
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise Opaque("a dict whose keys are not all strings")
-        return {"t": "dict", "k": list(value), "v": [encode(v, arrays, depth + 1) for v in value.values()]}
+        return {"t": "dict", "k": list(value), "v": [encode(v, arrays, depth + 1, graph) for v in value.values()]}
+    if graph is not None and _is_symbolic(value):
+        graph.outputs.append(value)
+        return {"t": "symbolic", "o": len(graph.outputs) - 1}
     module = type(value).__module__ or ""
     if module.startswith("keras") and hasattr(value, "to_json") and hasattr(value, "layers"):
-        try:  # a model travels as its configuration, and its weights when small: the judge builds it again
-            tree = {"t": "keras_model", "config": value.to_json(), "weights": None}
-            if value.count_params() <= MAX_MODEL_WEIGHTS:  # a checks may read trained or copied weights
-                arrays.extend(np.array(w, copy=True) for w in value.get_weights())
-                tree["weights"] = list(range(len(arrays) - len(value.weights), len(arrays)))
-            return tree
-        except Exception as err:  # noqa: BLE001 -- a layer of the notebook's own class, a Lambda, ...
-            raise Opaque(f"a Keras model whose configuration cannot be written ({type(err).__name__})") from None
+        return _encode_model(value, arrays, graph)
     if module.startswith(("tensorflow", "jax", "jaxlib")) and hasattr(value, "numpy") or module.startswith("jax"):
         try:
             array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
@@ -118,7 +143,60 @@ def encode(value, arrays, depth=0):
     raise Opaque(f"a {module}.{type(value).__name__}".lstrip("."))
 
 
-def decode(tree, arrays, depth=0):
+def _encode_model(model, arrays, graph=None):
+    """A model travels as its configuration, and its weights when small: the judge builds it again.
+
+    Layers of the model that are arguments of the call (graph.layers) are named in "substitutes": the judge puts
+    the object it handed in their place.
+    """
+    try:
+        tree = {"t": "keras_model", "config": model.to_json(), "weights": None}
+        if model.count_params() <= MAX_MODEL_WEIGHTS:  # a check may read trained or copied weights
+            weights = model.get_weights()
+            arrays.extend(np.array(w, copy=True) for w in weights)
+            tree["weights"] = list(range(len(arrays) - len(weights), len(arrays)))
+    except Exception as err:  # noqa: BLE001 -- a layer of the notebook's own class, a Lambda, ...
+        raise Opaque(f"a Keras model whose configuration cannot be written ({type(err).__name__})") from None
+    if graph is not None and graph.layers:
+        substitutes = {layer.name: graph.layers[id(layer)] for layer in model.layers if id(layer) in graph.layers}
+        if substitutes:
+            tree["substitutes"] = substitutes
+    return tree
+
+
+def encode_returned(result, args, kwargs, arrays):
+    """encode_or_opaque of what a student's function returned when called with (args, kwargs) by a check.
+
+    Keras tensors returned by a block called with Keras tensors become a "keras_graph": the functional model from
+    the call's symbolic arguments (by key, see call_arguments) to the returned tensors, and the returned value's tree
+    with each tensor named by its position among the model's outputs. A returned model that holds a layer or model
+    the call was handed names it (see _encode_model).
+    """
+    arguments = call_arguments(args, kwargs)
+    symbolic = [(key, value) for key, value in arguments if _is_symbolic(value)]
+    graph = _Graph({id(value): key for key, value in arguments if _is_keras_layer(value)})
+    mark = len(arrays)
+    try:
+        tree = encode(result, arrays, graph=graph)
+        if not graph.outputs:
+            return tree
+        if not symbolic:
+            raise Opaque("Keras tensors that are not built on the call's arguments")
+        import keras
+
+        try:
+            model = keras.Model([value for _, value in symbolic], list(graph.outputs))
+        except Exception as err:  # noqa: BLE001 -- outputs not reachable from the inputs alone
+            raise Opaque(f"Keras tensors that are not a graph of the call's Keras tensors ({type(err).__name__})") \
+                from None
+        return {"t": "keras_graph", "inputs": [key for key, _ in symbolic], "model": _encode_model(model, arrays),
+                "value": tree}
+    except Opaque as err:
+        del arrays[mark:]
+        return {"t": "opaque", "type": str(err)}
+
+
+def decode(tree, arrays, depth=0, call=None):
     """The value that `encode` wrote as `tree` (arrays: the list or archive of arrays). Raises ValueError if malformed."""
     if depth > MAX_DEPTH or not isinstance(tree, dict):
         raise ValueError("malformed value in the record")
@@ -143,21 +221,112 @@ def decode(tree, arrays, depth=0):
             return tf.constant(array)
         return array
     if kind == "keras_model":
-        model = _rebuilt_model(tree.get("config"))
-        if tree.get("weights") is not None:
-            try:
-                model.set_weights([np.asarray(arrays[int(i)]) for i in tree["weights"]])
-            except Exception as err:  # noqa: BLE001 -- weights that do not fit the configuration
-                raise ValueError(f"the recorded weights do not fit the recorded model ({str(err)[:200]})") from None
-        return model
+        model = _model_with_weights(tree, arrays)
+        substitutes = tree.get("substitutes")
+        if substitutes is None:
+            return model
+        if not isinstance(substitutes, dict) or call is None:
+            raise ValueError("malformed substitutes in the record")
+        replaced = {}
+        for name, key in substitutes.items():
+            if not isinstance(key, str) or not _is_keras_layer(call.get(key)):
+                raise ValueError(f"the record puts argument {key!r} in the model, which is not a layer of the call")
+            replaced[str(name)] = call[key]
+        import keras
+
+        inputs = [keras.Input(batch_shape=tuple(x.shape), dtype=x.dtype, name=x.name) for x in model.inputs]
+        rebuilt = keras.Model(inputs, _replayed_graph(model, inputs, replaced), name=model.name)
+        from cnncourse.checks.architecture import REBUILT
+
+        setattr(rebuilt, REBUILT, True)
+        return rebuilt
+    if kind == "keras_graph":
+        if call is None or not isinstance(tree.get("inputs"), list) or not isinstance(tree.get("model"), dict):
+            raise ValueError("malformed Keras graph in the record")
+        inputs = [call.get(key) if isinstance(key, str) else None for key in tree["inputs"]]
+        if not all(_is_symbolic(x) for x in inputs):
+            raise ValueError("the record takes a Keras graph's inputs from arguments that are not Keras tensors")
+        model = _model_with_weights(tree["model"], arrays)
+        if "substitutes" in tree["model"] or len(model.inputs) != len(inputs):
+            raise ValueError("the recorded Keras graph does not fit the call's arguments")
+        outputs = _replayed_graph(model, inputs)
+        return _decode_symbolic(tree.get("value"), outputs, depth)
     if kind in ("tuple", "list"):
-        items = [decode(v, arrays, depth + 1) for v in tree["v"]]
+        items = [decode(v, arrays, depth + 1, call) for v in tree["v"]]
         return tuple(items) if kind == "tuple" else items
     if kind == "dict":
         if len(tree["k"]) != len(tree["v"]) or not all(isinstance(k, str) for k in tree["k"]):
             raise ValueError("malformed dict in the record")
-        return {k: decode(v, arrays, depth + 1) for k, v in zip(tree["k"], tree["v"])}
+        return {k: decode(v, arrays, depth + 1, call) for k, v in zip(tree["k"], tree["v"])}
     raise ValueError(f"unknown kind of value in the record: {kind!r}")
+
+
+def _decode_symbolic(tree, outputs, depth):
+    """The returned value of a Keras graph: its tree (tuples, lists, dicts of "symbolic") with the judge's tensors."""
+    if depth > MAX_DEPTH or not isinstance(tree, dict):
+        raise ValueError("malformed value in the record")
+    kind = tree.get("t")
+    if kind == "symbolic":
+        index = tree.get("o")
+        if not isinstance(index, int) or not 0 <= index < len(outputs):
+            raise ValueError("the record names an output its Keras graph does not have")
+        return outputs[index]
+    if kind in ("tuple", "list") and isinstance(tree.get("v"), list):
+        items = [_decode_symbolic(v, outputs, depth + 1) for v in tree["v"]]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "py" and tree.get("v") is None:
+        return None
+    raise ValueError("the record returns from a Keras graph something other than its tensors")
+
+
+def _model_with_weights(tree, arrays):
+    """The model of a "keras_model" tree: rebuilt from its configuration, with its recorded weights if any."""
+    model = _rebuilt_model(tree.get("config"))
+    if tree.get("weights") is not None:
+        try:
+            model.set_weights([np.asarray(arrays[int(i)]) for i in tree["weights"]])
+        except Exception as err:  # noqa: BLE001 -- weights that do not fit the configuration
+            raise ValueError(f"the recorded weights do not fit the recorded model ({str(err)[:200]})") from None
+    return model
+
+
+def _copied_layer(layer):
+    """A new layer of `layer`'s class and configuration (fresh weights). A Lambda layer of the rebuilt model holds the
+    keras.ops function that rebuild_model resolved: its copy gets that same function back by name."""
+    import keras
+
+    function = getattr(layer, "function", None) if isinstance(layer, keras.layers.Lambda) else None
+    known = {function.__name__: function} if callable(function) and hasattr(function, "__name__") else {}
+    with keras.saving.CustomObjectScope(known):
+        return type(layer).from_config(layer.get_config())
+
+
+def _replayed_graph(model, inputs, replaced=None):
+    """model's graph applied to `inputs` (the judge's tensors) with copies of its layers, holding its weights.
+
+    Copies, not the rebuilt model's own layers: a layer called on the judge's tensors as well would have two
+    inbound nodes, and a check that reads a layer's input or output would read the rebuilt model's. Layers named in
+    `replaced` ({name: object}) are not copied: that object (the check's own) is called instead. Returns the list of
+    output tensors.
+    """
+    replaced, copies = replaced or {}, {}
+
+    def operation(layer):
+        if layer.name in replaced:
+            return replaced[layer.name]
+        if id(layer) not in copies:
+            copies[id(layer)] = (layer, _copied_layer(layer))
+        return copies[id(layer)][1]
+
+    try:
+        outputs = model._run_through_graph(list(inputs), operation_fn=operation)
+        for layer, copy in copies.values():
+            if getattr(layer, "weights", None):  # a keras.ops operation in the graph has none
+                copy.set_weights(layer.get_weights())
+    except Exception as err:  # noqa: BLE001 -- a graph that does not fit the judge's tensors or objects
+        raise ValueError(f"the recorded Keras graph cannot be applied to the check's tensors "
+                         f"({type(err).__name__}: {str(err)[:200]})") from None
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
 class Unbuildable(ValueError):
@@ -165,15 +334,22 @@ class Unbuildable(ValueError):
 
 
 def _rebuilt_model(config):
-    """The Keras model of a recorded configuration, with fresh weights; Keras's safe mode refuses code in it."""
-    import keras
+    """The Keras model of a recorded configuration, with fresh weights: only Keras's own classes, in Keras's safe mode
+    (cnncourse.checks.architecture.rebuild_model: the rule the checks tell the student about)."""
+    from cnncourse.checks.architecture import REBUILT, rebuild_model
 
     if not isinstance(config, str) or len(config) > 2**22:
         raise ValueError("malformed model configuration in the record")
     try:
-        return keras.models.model_from_json(config)
-    except Exception as err:  # noqa: BLE001 -- Keras raises many kinds for a config it cannot build
-        raise Unbuildable(f"the recorded model cannot be built again ({type(err).__name__}: {str(err)[:200]})") from None
+        parsed = json.loads(config)
+    except ValueError:
+        raise ValueError("malformed model configuration in the record") from None
+    try:
+        model = rebuild_model(parsed)
+    except ValueError as err:
+        raise Unbuildable(f"the recorded model cannot be built again: {err}") from None
+    setattr(model, REBUILT, True)  # its checks need not test again that it can be rebuilt
+    return model
 
 
 def encode_or_opaque(value, arrays):
@@ -234,21 +410,21 @@ class RecordingFunction:
         functools.update_wrapper(self, function, updated=())
 
     def __call__(self, *args, **kwargs):
-        before = {key: _fingerprint(value) for key, value in _arguments(args, kwargs)}
+        before = {key: _fingerprint(value) for key, value in call_arguments(args, kwargs)}
         try:
             result = self.__wrapped__(*args, **kwargs)
         except BaseException as err:
             self._transcript.append({"raised": [c.__name__ for c in type(err).__mro__], "message": str(err)[:2000],
                                      "effects": self._effects(args, kwargs, before)})
             raise
-        self._transcript.append({"returned": encode_or_opaque(result, self._transcript.arrays),
+        self._transcript.append({"returned": encode_returned(result, args, kwargs, self._transcript.arrays),
                                  "effects": self._effects(args, kwargs, before)})
         return result
 
     def _effects(self, args, kwargs, before):
         """{argument: its new value} for the arrays and variables the call changed in place."""
         arrays, effects = self._transcript.arrays, {}
-        for key, value in _arguments(args, kwargs):
+        for key, value in call_arguments(args, kwargs):
             if before.get(key) is not None and _fingerprint(value) != before[key]:
                 arrays.append(np.array(_contents(value), copy=True))
                 effects[key] = len(arrays) - 1
@@ -258,7 +434,7 @@ class RecordingFunction:
         return getattr(self.__wrapped__, name)
 
 
-def _arguments(args, kwargs):
+def call_arguments(args, kwargs):
     """(key, value) of a call's arguments: "0", "1", ... for positional ones, the name for keyword ones."""
     return [(str(i), v) for i, v in enumerate(args)] + list(kwargs.items())
 

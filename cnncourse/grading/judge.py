@@ -11,8 +11,9 @@ The checks then compare those outputs with their oracles here, where the student
 scores as nbgrader would score it: 0 when it raises, its value when it ends with a number (partial credit), else
 its points.
 
-A cell cannot be judged (its verdict is then the kernel's) when a check was handed something that is not data,
-such as a Keras model: the allow-list OPAQUE_CHECKS names the checks where that is expected. Anywhere else, a
+A cell cannot be judged (its verdict is then the kernel's) when a check was handed something that is neither data
+nor a Keras model or block the judge can rebuild, such as a layer class of the notebook's: the allow-list
+OPAQUE_CHECKS names the checks where that is expected. Anywhere else, a
 missing, mismatched or unreadable record fails the cell, and the grader flags it.
 """
 
@@ -28,16 +29,16 @@ from pathlib import Path
 import numpy as np
 
 from cnncourse.grading.evidence import (CHECK_PREFIXES, CHECKS_PACKAGE, ENTRY_SUFFIX, KEY_PREFIX, Unbuildable,
-                                        cell_key, checks_digest, decode, kernel_folder, read_entry)
+                                        call_arguments, cell_key, checks_digest, decode, kernel_folder, read_entry)
 
-# Checks whose subject returns Keras objects (models, layers, symbolic tensors): their verdict stays the kernel's
-# until they are judged from recorded behaviour. A module name stands for all of its checks; tests/test_judge.py
-# checks that every entry still exists.
-_OPAQUE_MODULES = ("c1_convnet", "c2_classic", "c2_inception", "c2_resnet", "c4_unet")
-_OPAQUE_SUBJECTS = {"c2_augment": ("data_augmenter",),
-                    "c2_mobile": ("depthwise_separable_block", "inverted_residual_block"),
-                    "c3_sliding": ("convolutional_classifier",), "c5_faces": ("face_encoder",),
-                    "c5_verification": ("pair_classifier",)}
+# Checks whose verdict stays the kernel's: their subject hands back what the judge cannot build outside the notebook.
+# Keras models and blocks of Keras's own classes are rebuilt (evidence.py); a layer class written by the student is
+# not. A module name stands for all of its checks; tests/test_judge.py checks that every entry still exists.
+_OPAQUE_MODULES = ()
+# What cannot be rebuilt outside the notebook at all: a layer class written by the student (Chapter 2's local response
+# normalisation), and AlexNet, which holds it; and Chapter 2's augmentation pipeline, where a layer class of the
+# student's own (a hand-written mirror) is a correct answer.
+_OPAQUE_SUBJECTS = {"c2_classic": ("local_response_normalization", "alexnet"), "c2_augment": ("data_augmenter",)}
 OPAQUE_CHECKS = frozenset(
     [f"{CHECKS_PACKAGE}.{module}.*" for module in _OPAQUE_MODULES]
     + [f"{CHECKS_PACKAGE}.{module}.{kind}_{subject}" for module, subjects in _OPAQUE_SUBJECTS.items()
@@ -130,7 +131,7 @@ class Replayer:
         returned = call.get("returned")
         if isinstance(returned, dict) and returned.get("t") == "opaque":
             raise _opaque(self._check, returned)
-        return _decoded(returned, self._arrays, self._check)
+        return _decoded(returned, self._arrays, self._check, dict(call_arguments(args, kwargs)))
 
     def _apply_effects(self, effects, args, kwargs):
         """Change the arguments in place as the recorded call changed them (an optimiser step, an in-place fill)."""
@@ -150,10 +151,13 @@ class Replayer:
                 raise RecordProblem(f"{self._check}: the record changes argument {key}, which cannot take it")
 
 
-def _decoded(tree, arrays, check):
-    """decode(tree, arrays), or the exception that says why the record cannot be used for `check`."""
+def _decoded(tree, arrays, check, call=None):
+    """decode(tree, arrays, call=call), or the exception that says why the record cannot be used for `check`.
+
+    call: {argument key: value} of the judge's call that returned the recorded value (a Keras graph is applied to
+    its tensors; a model built around a layer it was handed gets that layer)."""
     try:
-        return decode(tree, arrays)
+        return decode(tree, arrays, call=call)
     except Unbuildable as err:  # like a value that is not data: allowed only where a model may be opaque
         raise _opaque(check, {"type": str(err)}) from None
     except (ValueError, KeyError, IndexError, TypeError) as err:

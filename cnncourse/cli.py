@@ -130,10 +130,10 @@ def make_parser():
     _exchange_options(p)
 
     p = sub.add_parser("bench", help="measure speed or quality, e.g. `cnncourse bench conv`")
-    p.add_argument("name", help="what to measure: conv, mnist, lenet, nets, residual, transfer, detection, unet, "
+    p.add_argument("name", help="what to measure: conv, mnist, lenet, nets, residual, transfer, ensemble, detection, unet, "
                                 "faces, nst, grade, grade-dask, grade-chapters")
     p.add_argument("--repeats", type=int, default=None,
-                   help="timed repetitions (conv: 20); training steps per network (nets: 3); seeds (residual, transfer: 3); "
+                   help="timed repetitions (conv: 20); training steps per network (nets: 3); seeds (residual, transfer, ensemble: 3); "
                         "submissions (grade, grade-dask: 40; grade-chapters: 2 per chapter)")
     p.add_argument("--json", metavar="FILE", default=None,
                    help="also write the figures as JSON to FILE, with the backend, mode and accelerators that ran them")

@@ -96,7 +96,7 @@ def test_every_training_no_bench_runs_takes_its_steps():
 
 
 def test_every_bench_runs_at_grade_size():
-    specs = [f"{name}:1" if name in ("nets", "residual", "transfer") else name for name in BENCHES]
+    specs = [f"{name}:1" if name in ("nets", "residual", "transfer", "ensemble") else name for name in BENCHES]
     out = run_tier("bench", *specs, timeout=1800)
     print(out)
     ran = [line.split(":")[0].removeprefix("bench ") for line in out.splitlines()

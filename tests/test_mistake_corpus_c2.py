@@ -14,19 +14,21 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from cnncourse.checks import c2_augment, c2_classic, c2_efficient, c2_inception, c2_mobile, c2_resnet
+from cnncourse.checks import c2_augment, c2_classic, c2_efficient, c2_inception, c2_mobile, c2_multicrop, c2_resnet
 from cnncourse.checks.core import CheckFailed
 from cnncourse.models import c2_classic as classic
 from cnncourse.models import c2_mobile as mobile
 from cnncourse.models import c2_resnet as resnet
 from cnncourse.models.c2_resnet import BN_EPSILON, RESNET50_STAGES
+from cnncourse.ops import c2_multicrop as c2_multicrop_ops
 
 CHECKS = {"lenet5": c2_classic, "local_response_normalization": c2_classic, "alexnet": c2_classic,
           "vgg16": c2_classic, "identity_block": c2_resnet, "convolutional_block": c2_resnet, "resnet50": c2_resnet,
           "conv1x1_forward": c2_inception, "inception_module": c2_inception, "conv_multiplications": c2_mobile,
           "depthwise_separable_multiplications": c2_mobile, "separable_cost_ratio": c2_mobile,
           "depthwise_separable_block": c2_mobile, "inverted_residual_block": c2_mobile,
-          "compound_scaling": c2_efficient, "pca_color_augment": c2_augment, "data_augmenter": c2_augment}
+          "compound_scaling": c2_efficient, "pca_color_augment": c2_augment, "data_augmenter": c2_augment,
+          "multi_crop": c2_multicrop, "ensemble_predict": c2_multicrop}
 
 
 # ---------------------------------------------------------------- lenet5
@@ -705,6 +707,130 @@ aug_other_order = _augmenter(lambda: layers.RandomZoom((-0.2, 0.0)), lambda: lay
                              lambda: layers.RandomFlip(mode="horizontal"))
 aug_hand_written_mirror = _augmenter(MirrorLeftRight, _rotation, _zoom)
 
+# ---------------------------------------------------------------- multi_crop
+def _multi_crop(centre=lambda n, c: (n - c) // 2, swap_hw=False, flip_axis=2, stack_axis=1, honour_mirror=True,
+                order=(0, 1, 2, 3, 4), checks=True, bottom=lambda n, c: n - c):
+    def multi_crop(images, crop_size, mirror=True):
+        if checks and (images.ndim != 4 or len(images) == 0 or isinstance(crop_size, bool)
+                       or not isinstance(crop_size, (int, np.integer)) or not 1 <= crop_size <= min(images.shape[1:3])
+                       or not isinstance(mirror, bool)):
+            raise ValueError("bad arguments")
+        n_H, n_W = images.shape[1:3]
+        if swap_hw:
+            n_H, n_W = n_W, n_H
+        c = crop_size
+        corners = [(0, 0), (0, bottom(n_W, c)), (bottom(n_H, c), 0), (bottom(n_H, c), bottom(n_W, c)),
+                   (centre(n_H, c), centre(n_W, c))]
+        crops = [images[:, t:t + c, l:l + c] for t, l in (corners[k] for k in order)]
+        if mirror or not honour_mirror:
+            crops += [np.flip(crop, axis=flip_axis) for crop in crops]
+        return np.stack(crops, axis=stack_axis)
+    return multi_crop
+
+
+mc_centre_round_up = _multi_crop(centre=lambda n, c: (n - c + 1) // 2)
+mc_centre_half_minus_half = _multi_crop(centre=lambda n, c: n // 2 - c // 2)
+mc_centre_round = _multi_crop(centre=lambda n, c: int(round((n - c) / 2)))  # Python rounds 1.5 and 2.5 to 2
+mc_height_width_swapped = _multi_crop(swap_hw=True)
+mc_mirror_upside_down = _multi_crop(flip_axis=1)
+mc_mirror_channels = _multi_crop(flip_axis=3)
+mc_crops_first = _multi_crop(stack_axis=0)  # (n_crops, m, c, c, C)
+mc_mirror_ignored = _multi_crop(honour_mirror=False)  # always ten crops
+mc_corners_other_order = _multi_crop(order=(0, 2, 1, 3, 4))  # bottom-left before top-right
+mc_bottom_off_by_one = _multi_crop(bottom=lambda n, c: max(n - c - 1, 0))
+mc_no_checks = _multi_crop(checks=False)
+
+
+def mc_loops(images, crop_size, mirror=True):  # every pixel by hand
+    if images.ndim != 4 or len(images) == 0 or not isinstance(crop_size, int) or isinstance(crop_size, bool) \
+            or not 1 <= crop_size <= min(images.shape[1:3]) or mirror not in (True, False):
+        raise ValueError("bad arguments")
+    m, n_H, n_W, n_C = images.shape
+    c = crop_size
+    starts = [(0, 0), (0, n_W - c), (n_H - c, 0), (n_H - c, n_W - c), (int((n_H - c) / 2), int((n_W - c) / 2))]
+    out = np.zeros((m, 10 if mirror else 5, c, c, n_C), dtype=images.dtype)
+    for i in range(m):
+        for k, (t, l) in enumerate(starts):
+            for r in range(c):
+                for q in range(c):
+                    out[i, k, r, q] = images[i, t + r, l + q]
+                    if mirror:
+                        out[i, k + 5, r, c - 1 - q] = images[i, t + r, l + q]
+    return out
+
+
+def mc_torchvision_order(images, crop_size, mirror=True):  # the mirrored half: the five crops of the mirrored image
+    if not isinstance(mirror, bool):
+        raise ValueError("mirror must be True or False")
+    crops = _multi_crop()(images, crop_size, mirror=False)
+    if mirror:
+        crops = np.concatenate([crops, _multi_crop()(images[:, :, ::-1], crop_size, mirror=False)], axis=1)
+    return crops
+
+
+mc_fliplr = _multi_crop(flip_axis=-2)  # the same axis counted from the end
+
+
+# ---------------------------------------------------------------- ensemble_predict
+def _ensemble(vote=False, mean=np.mean, network_slice=slice(None), centre_only=False, crop_reduce=np.mean,
+              crop_major=False, checks=True):
+    def ensemble_predict(predict_fns, images, crop_size=None, mirror=True):
+        if checks and (not isinstance(predict_fns, (list, tuple)) or not predict_fns
+                       or not all(callable(p) for p in predict_fns) or np.ndim(images) != 4):
+            raise ValueError("bad arguments")
+        views = images[:, None] if crop_size is None else c2_multicrop_ops.multi_crop(images, crop_size, mirror)
+        if centre_only and crop_size is not None:
+            views = views[:, 4:5]
+        m, k = views.shape[:2]
+        batch = views.reshape(m * k, *views.shape[2:]).astype(np.float32)
+        per_network = []
+        for predict in list(predict_fns)[network_slice]:
+            p = np.asarray(predict(batch), dtype=np.float64)
+            if vote:
+                p = np.eye(p.shape[1])[p.argmax(axis=1)]
+            p = p.reshape(k, m, -1).transpose(1, 0, 2) if crop_major else p.reshape(m, k, -1)
+            per_network.append(crop_reduce(p, axis=1))
+        return mean(np.stack(per_network), axis=0)
+    return ensemble_predict
+
+
+def _geometric_mean(values, axis):
+    return np.exp(np.log(values).mean(axis=axis))
+
+
+ens_majority_vote = _ensemble(vote=True)
+ens_geometric_mean = _ensemble(mean=_geometric_mean, crop_reduce=_geometric_mean)
+ens_summed = _ensemble(mean=np.sum)
+ens_first_network_only = _ensemble(network_slice=slice(0, 1))
+ens_centre_crop_only = _ensemble(centre_only=True)
+ens_max_over_crops = _ensemble(crop_reduce=np.max)
+ens_crops_mixed_up = _ensemble(crop_major=True)  # reshape(n_crops, m, ...) of an image-major batch
+ens_no_checks = _ensemble(checks=False)
+
+
+def ens_image_by_image(predict_fns, images, crop_size=None, mirror=True):  # one call per image and network
+    if not isinstance(predict_fns, list) or not predict_fns or not all(map(callable, predict_fns)) or images.ndim != 4:
+        raise ValueError("bad arguments")
+    rows = []
+    for image in images:
+        views = image[None] if crop_size is None else c2_multicrop_ops.multi_crop(image[None], crop_size, mirror)[0]
+        rows.append(np.mean([np.mean(predict(views.astype(np.float32)), axis=0) for predict in predict_fns], axis=0))
+    return np.array(rows)
+
+
+def ens_crop_by_crop(predict_fns, images, crop_size=None, mirror=True):  # one call per crop position: a running sum
+    if not isinstance(predict_fns, (list, tuple)) or not predict_fns or not all(map(callable, predict_fns)):
+        raise ValueError("no network")
+    if images.ndim != 4:
+        raise ValueError("images must be (m, H, W, C)")
+    views = images[:, None] if crop_size is None else c2_multicrop_ops.multi_crop(images, crop_size, mirror)
+    total = 0
+    for k in range(views.shape[1]):
+        for predict in predict_fns:
+            total = total + predict(views[:, k])
+    return total / (views.shape[1] * len(predict_fns))
+
+
 
 # ---------------------------------------------------------------- the corpus
 for _name, _value in list(globals().items()):  # the builders made by a factory get their variable's name (test ids)
@@ -738,13 +864,19 @@ MISTAKES = {
                           pca_uncentred],
     "data_augmenter": [aug_flip_both_ways, aug_flip_vertical, aug_rotation_half_turns, aug_rotation_one_way,
                        aug_zoom_both_ways, aug_coursera_two_layers, aug_rescaling],
+    "multi_crop": [mc_centre_round_up, mc_centre_half_minus_half, mc_centre_round, mc_height_width_swapped,
+                   mc_mirror_upside_down, mc_mirror_channels, mc_crops_first, mc_mirror_ignored,
+                   mc_corners_other_order, mc_bottom_off_by_one, mc_no_checks],
+    "ensemble_predict": [ens_majority_vote, ens_geometric_mean, ens_summed, ens_first_network_only,
+                         ens_centre_crop_only, ens_max_over_crops, ens_crops_mixed_up, ens_no_checks],
 }
 # Mistakes the public check need not catch: only the hidden check's outputs, other shapes or boundaries show them.
 PUBLIC_MAY_MISS = {lenet_fixed_shape, alexnet_fc7_linear, alexnet_fixed_shape, LRNCallsTensorFlow,
                    resnet_stem_keras_epsilon, inception_concat_axis_1,
                    inception_pool_proj_linear, conv_block_shortcut_stride_1, scaling_no_checks,
                    ratio_integer_division,
-                   pca_unsigned}  # eigh's signs come from LAPACK: the public cases may all come out signed right
+                   pca_unsigned,  # eigh's signs come from LAPACK: the public cases may all come out signed right
+                   mc_no_checks, ens_no_checks}  # without checks, the public bad input raises ValueError by accident
 ALTERNATIVES = {
     "lenet5": [lenet_sequential],
     "local_response_normalization": [LRNCumsum, LRNMatrix],
@@ -763,6 +895,8 @@ ALTERNATIVES = {
     "compound_scaling": [scaling_numpy],
     "pca_color_augment": [pca_cov_eig_loop],
     "data_augmenter": [aug_other_order, aug_hand_written_mirror],
+    "multi_crop": [mc_loops, mc_torchvision_order, mc_fliplr],
+    "ensemble_predict": [ens_image_by_image, ens_crop_by_crop],
 }
 ROWS = [(name, fn) for name, fns in MISTAKES.items() for fn in fns]
 ALTERNATIVE_ROWS = [(name, fn) for name, fns in ALTERNATIVES.items() for fn in fns]
@@ -799,7 +933,7 @@ def test_every_graded_function_has_three_mistakes_and_an_alternative():
     graded = {f"{n[len('hidden_'):]}" for module in set(CHECKS.values()) for n in vars(module)
               if n.startswith("hidden_")}
     assert graded == set(CHECKS) == set(MISTAKES) == set(ALTERNATIVES)
-    assert len(graded) == 17
+    assert len(graded) == 19
     assert all(len(MISTAKES[n]) >= 3 and ALTERNATIVES[n] for n in MISTAKES)
 
 
@@ -843,6 +977,22 @@ HINTS = [
     ("data_augmenter", aug_zoom_both_ways, "zooms IN only"),
     ("data_augmenter", aug_coursera_two_layers, "the longest bar grew only"),
     ("data_augmenter", aug_rescaling, "inference mode"),
+    ("multi_crop", mc_centre_round_up, "rounded DOWN"),
+    ("multi_crop", mc_centre_half_minus_half, "not H // 2 - c // 2"),
+    ("multi_crop", mc_height_width_swapped, "rows start at 0 or H - c (H is axis 1)"),
+    ("multi_crop", mc_mirror_upside_down, "upside down"),
+    ("multi_crop", mc_mirror_channels, "reverse the channels"),
+    ("multi_crop", mc_crops_first, "go on axis 1"),
+    ("multi_crop", mc_mirror_ignored, "the five crops only"),
+    ("multi_crop", mc_corners_other_order, "another order"),
+    ("multi_crop", mc_no_checks, "expected ValueError"),
+    ("ensemble_predict", ens_majority_vote, "not the argmax votes"),
+    ("ensemble_predict", ens_geometric_mean, "geometric mean"),
+    ("ensemble_predict", ens_summed, "summed over the networks"),
+    ("ensemble_predict", ens_first_network_only, "only the first network"),
+    ("ensemble_predict", ens_centre_crop_only, "only the centre crop"),
+    ("ensemble_predict", ens_max_over_crops, "maximum over the crops"),
+    ("ensemble_predict", ens_crops_mixed_up, "crops of different images were mixed"),
 ]
 
 

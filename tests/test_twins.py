@@ -256,3 +256,15 @@ def test_the_scan_finds_each_kind_of_use(tmp_path):
     assert graded_uses(path, "pkg.m", graded) == {"cnncourse.ops.c3_boxes.iou", "pkg.m.inception_module"}
     path.write_text("from cnncourse.ops.twins import box_iou as iou\ndef f(iou):\n    return iou\n")
     assert graded_uses(path, "pkg.m", graded) == set()
+
+
+@pytest.mark.parametrize("mirror", [True, False])
+def test_crop_views_match_multi_crop(mirror):
+    from cnncourse.ops.c2_multicrop import multi_crop
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        m, n_H, n_W, n_C = (int(v) for v in rng.integers(1, 9, size=4))
+        images = rng.standard_normal((m, n_H, n_W, n_C))
+        crop = int(rng.integers(1, min(n_H, n_W) + 1))
+        assert np.array_equal(twins.crop_views(images, crop, mirror), multi_crop(images, crop, mirror))

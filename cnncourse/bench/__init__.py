@@ -18,6 +18,8 @@ BENCHMARKS = {
                                      "training images/s (--repeats timed steps)"),
     "residual": ("cnncourse.bench.residual", "Chapter 2 plain vs residual network of the same depth, --repeats seeds"),
     "transfer": ("cnncourse.bench.transfer", "Chapter 2 transfer learning vs training from scratch, --repeats seeds"),
+    "ensemble": ("cnncourse.bench.ensemble", "Chapter 2 multi-crop and ensembling at test time: held-out error and "
+                                             "time per image, --repeats seeds"),
     "detection": ("cnncourse.bench.detection", "Chapter 3 small YOLO: mAP@0.5 on held-out scenes, training images/s"),
     "unet": ("cnncourse.bench.unet", "Chapter 4 U-Net: mean IoU per class on held-out scenes, training images/s"),
     "faces": ("cnncourse.bench.faces", "Chapter 5 triplet-loss encoder: verification accuracy and AUC on held-out "

@@ -17,6 +17,7 @@ twin against its graded reference on random cases, so the two cannot drift apart
 | greedy_nms | cnncourse.ops.c3_boxes.non_max_suppression |
 | cell_of_box | cnncourse.ops.c3_boxes.encode_box |
 | anchor_match | cnncourse.ops.c3_boxes.best_anchor |
+| crop_views | cnncourse.ops.c2_multicrop.multi_crop |
 """
 
 import numpy as np
@@ -148,3 +149,27 @@ def anchor_match(box, anchors):
     ious = iou_matrix(shape, anchor_boxes)[0]
     index = int(np.argmax(ious))
     return index, float(ious[index])
+
+
+def crop_views(images, crop_size, mirror=True):
+    """The multi-crops of a batch of images, gathered by one index grid instead of slices (see multi_crop).
+
+    Args:
+        images: numpy array (m, H, W, C); crop_size: int, 1 <= crop_size <= min(H, W); mirror: bool.
+    Returns:
+        numpy array (m, k, crop_size, crop_size, C), k = 10 with mirror, 5 without: top-left, top-right,
+        bottom-left, bottom-right, centre (starting at ((H - crop_size) // 2, (W - crop_size) // 2)), then the same
+        five with their columns reversed.
+    """
+    images = np.asarray(images)
+    n_H, n_W = images.shape[1:3]
+    c = require_int(crop_size, "crop_size", 1)
+    if c > min(n_H, n_W):
+        raise ValueError(f"crop_size must be at most min(H, W) = {min(n_H, n_W)}, got {c}")
+    tops = np.array([0, 0, n_H - c, n_H - c, (n_H - c) // 2])
+    lefts = np.array([0, n_W - c, 0, n_W - c, (n_W - c) // 2])
+    rows = tops[:, None] + np.arange(c)  # (5, c): the row indices of each crop
+    cols = lefts[:, None] + np.arange(c)
+    if mirror:
+        rows, cols = np.concatenate([rows, rows]), np.concatenate([cols, cols[:, ::-1]])
+    return images[:, rows[:, :, None], cols[:, None, :], :]  # (m, k, c, c, C)

@@ -16,7 +16,7 @@ BENCHMARKS = {
     "lenet": ("cnncourse.bench.lenet", "Chapter 2 LeNet-5: held-out accuracy and training throughput (mode-aware)"),
     "nets": ("cnncourse.bench.nets", "Chapter 2 networks: parameters and multiplications next to keras.applications, "
                                      "training images/s (--repeats timed steps)"),
-    "residual": ("cnncourse.bench.residual", "Chapter 2 plain vs residual network of the same depth, --repeats seeds"),
+    "residual": ("cnncourse.bench.residual", "Chapter 2 plain vs residual networks of several depths, --repeats seeds"),
     "transfer": ("cnncourse.bench.transfer", "Chapter 2 transfer learning vs training from scratch, --repeats seeds"),
     "detection": ("cnncourse.bench.detection", "Chapter 3 small YOLO: mAP@0.5 on held-out scenes, training images/s"),
     "unet": ("cnncourse.bench.unet", "Chapter 4 U-Net: mean IoU per class on held-out scenes, training images/s"),

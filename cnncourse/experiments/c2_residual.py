@@ -216,6 +216,8 @@ def plot_depth_sweep(result, ax=None):
     Returns:
         the matplotlib Axes.
     """
+    from matplotlib.ticker import MaxNLocator
+
     ax = axes_for(result, ("depths", "plain", "residual"), "depth_sweep", ax)
     colours = ("tab:blue", "tab:orange", "tab:red", "tab:green", "tab:purple", "tab:brown")
     for i, depth in enumerate(result["depths"]):
@@ -223,6 +225,7 @@ def plot_depth_sweep(result, ax=None):
             errors = result[name][depth]["train_error"]
             ax.plot(range(1, len(errors) + 1), errors, style, marker="o", color=colours[i % len(colours)],
                     label=f"{name}-{depth}")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("training error (1 - accuracy)")
     ax.set_title("Training error by depth: plain (solid) and residual (dashed)")

@@ -21,7 +21,7 @@ SYSTEM_MODULES = {
 SYSTEM_TESTS = {
     "test_fast_training_beats_the_mean_landmark_predictor_on_held_out_faces", "test_short_trainings_beat_chance",
     "test_transfer_vs_scratch_result_and_plot", "test_short_training_beats_an_untrained_encoder_on_held_out_people",
-    "test_plain_vs_residual_result_and_plot", "test_style_transfer_lowers_the_style_cost_and_keeps_pixels_in_range",
+    "test_depth_sweep_result_and_plot", "test_style_transfer_lowers_the_style_cost_and_keeps_pixels_in_range",
 }
 
 # Parallel runs (`pytest -n 2`, as `make test` and `make check` do): pytest-xdist hands each worker whole MODULES

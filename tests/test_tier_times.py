@@ -16,7 +16,7 @@ CASES = [
     ("tests.test_roundtrip_chapters", "test_round_trip[c2_classic_nets]", 150.25, "round trips (nbgrader, every chapter)"),
     ("solutions.c3_detection.c3_3_yolo.ipynb", "Cell 4", 124.0, tier_times.NBVAL),
     ("tests.test_ops", "test_conv_matches_tf[2-1]", 0.5, tier_times.UNIT),
-    ("tests.test_c2_experiments", "test_plain_vs_residual_result_and_plot", 30.0, tier_times.TRAININGS),
+    ("tests.test_c2_experiments", "test_depth_sweep_result_and_plot", 30.0, tier_times.TRAININGS),
     ("tests.test_grade_dask", "test_dask_gives_the_local_pools_grades", 41.0, "Dask"),
     ("tests.test_jax_tier", "test_every_bench_runs_at_grade_size", 180.0, "JAX tier"),
     ("tests.test_judge_red_team", "test_tampering_gains_nothing[k1]", 3.0,
@@ -26,7 +26,7 @@ CASES = [
 
 @pytest.mark.parametrize("classname, name, seconds, tier", CASES)
 def test_each_case_lands_in_its_tier(classname, name, seconds, tier):
-    assert tier_times.tier_of(classname, name, {"test_plain_vs_residual_result_and_plot"}) == tier
+    assert tier_times.tier_of(classname, name, {"test_depth_sweep_result_and_plot"}) == tier
 
 
 def test_tier_seconds_add_up(tmp_path):
@@ -34,7 +34,7 @@ def test_tier_seconds_add_up(tmp_path):
     report = tmp_path / "report.xml"
     report.write_text(f'<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="{len(CASES)}" '
                       f'time="600.5">{cases}</testsuite></testsuites>')
-    totals, wall = tier_times.tier_seconds(report, {"test_plain_vs_residual_result_and_plot"})
+    totals, wall = tier_times.tier_seconds(report, {"test_depth_sweep_result_and_plot"})
     assert wall == 600.5
     assert sum(count for count, _ in totals.values()) == len(CASES)
     for tier in {t for *_, t in CASES}:

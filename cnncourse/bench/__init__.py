@@ -16,7 +16,7 @@ BENCHMARKS = {
     "lenet": ("cnncourse.bench.lenet", "Chapter 2 LeNet-5: held-out accuracy and training throughput (mode-aware)"),
     "nets": ("cnncourse.bench.nets", "Chapter 2 networks: parameters and multiplications next to keras.applications, "
                                      "training images/s (--repeats timed steps)"),
-    "residual": ("cnncourse.bench.residual", "Chapter 2 plain vs residual network of the same depth, --repeats seeds"),
+    "residual": ("cnncourse.bench.residual", "Chapter 2 plain vs residual networks of several depths, --repeats seeds"),
     "transfer": ("cnncourse.bench.transfer", "Chapter 2 transfer learning vs training from scratch, --repeats seeds"),
     "ensemble": ("cnncourse.bench.ensemble", "Chapter 2 multi-crop and ensembling at test time: held-out error and "
                                              "time per image, --repeats seeds"),

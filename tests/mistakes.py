@@ -110,7 +110,7 @@ MISTAKES = [
             loses={"convnet_sequential_tests"}, message="layer 1"),
 ]
 
-# Chapter 2: one per notebook (three in c2_3), each local to its function
+# Chapter 2: one per notebook (four in c2_3), each local to its function
 _C2 = "c2_classic_nets"
 MISTAKES += [
     # block 4 copied from block 3: 256 filters where VGG-16 has 512
@@ -125,6 +125,10 @@ MISTAKES += [
     # RandomFlip's default mode: images turned upside down too (a second submission of c2_3)
     Mistake(_C2, "c2_3_mobilenet_efficientnet", "data_augmenter", old='layers.RandomFlip("horizontal")',
             new="layers.RandomFlip()", loses={"data_augmenter_tests"}, message="flip up-down"),
+    # the backbone left trainable: the whole pretrained network trains with the new head; unfreeze_top keeps its points
+    Mistake(_C2, "c2_3_mobilenet_efficientnet", "add_new_head",
+            old="backbone.trainable = False  # every layer of the backbone, and the backbone itself",
+            new="pass  # (not frozen)", loses={"add_new_head_tests"}, message="freeze it"),
     # the mirrors of the 10-crop upside down; ensemble_predict, which calls multi_crop, keeps its points (a third
     # submission of c2_3)
     Mistake(_C2, "c2_3_mobilenet_efficientnet", "multi_crop", old="crop[:, :, ::-1, :] for crop in crops",

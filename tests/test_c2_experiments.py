@@ -151,19 +151,22 @@ def test_few_labels_split_is_balanced_and_disjoint():
 
 def test_transfer_vs_scratch_result_and_plot():
     settings = {"labels_per_class": 2, "pretrain_epochs": 1, "head_epochs": 2, "finetune_epochs": 1,
-                "batch_size": 8, "head_learning_rate": 1e-2, "finetune_learning_rate": 1e-4, "learning_rate": 1e-3,
+                "finetune_layers": 2, "batch_size": 8, "head_learning_rate": 1e-2, "finetune_learning_rate": 1e-4, "learning_rate": 1e-3,
                 "n_test": 50}
     result = c2_transfer.transfer_vs_scratch(settings, seed=0)
     assert len(result["transfer"]["val_accuracy"]) == len(result["scratch"]["val_accuracy"]) == 3
     assert result["transfer"]["frozen_test_accuracy"] == result["transfer"]["val_accuracy"][1]
     assert (result["n_train"], result["n_test"], result["head_epochs"]) == (10, 50, 2)
     assert len(result["pretrain"]["train_accuracy"]) == 1
+    assert result["unfrozen"] == ["conv3", "features"]  # the top two layers with weights
     ax = c2_transfer.plot_transfer(result)
     assert len(ax.get_lines()) == 3  # two curves and the start of fine-tuning
     with pytest.raises(ValueError, match="finetune_learning_rate"):
         c2_transfer.transfer_vs_scratch({**settings, "finetune_learning_rate": -1})
     with pytest.raises(ValueError, match="n_test"):
         c2_transfer.transfer_vs_scratch({**settings, "n_test": 2})
+    with pytest.raises(ValueError, match="finetune_layers"):
+        c2_transfer.transfer_vs_scratch({**settings, "finetune_layers": 5})
 
 
 def test_plots_name_the_function_whose_result_they_need():

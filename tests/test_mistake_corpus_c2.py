@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from cnncourse.checks import c2_augment, c2_classic, c2_efficient, c2_inception, c2_mobile, c2_multicrop, c2_resnet
+from cnncourse.checks import (c2_augment, c2_classic, c2_efficient, c2_inception, c2_mobile, c2_multicrop, c2_resnet,
+                              c2_transfer)
 from cnncourse.checks.core import CheckFailed
 from cnncourse.models import c2_classic as classic
 from cnncourse.models import c2_mobile as mobile
@@ -28,7 +29,8 @@ CHECKS = {"lenet5": c2_classic, "local_response_normalization": c2_classic, "ale
           "depthwise_separable_multiplications": c2_mobile, "separable_cost_ratio": c2_mobile,
           "depthwise_separable_block": c2_mobile, "inverted_residual_block": c2_mobile,
           "compound_scaling": c2_efficient, "pca_color_augment": c2_augment, "data_augmenter": c2_augment,
-          "multi_crop": c2_multicrop, "ensemble_predict": c2_multicrop}
+          "multi_crop": c2_multicrop, "ensemble_predict": c2_multicrop, "add_new_head": c2_transfer,
+          "unfreeze_top": c2_transfer}
 
 
 # ---------------------------------------------------------------- lenet5
@@ -831,6 +833,108 @@ def ens_crop_by_crop(predict_fns, images, crop_size=None, mirror=True):  # one c
     return total / (views.shape[1] * len(predict_fns))
 
 
+# ---------------------------------------------------------------- add_new_head and unfreeze_top
+def _head(freeze="flag", activation="softmax", name="predictions", units=None, on_output=False, copy=False,
+          freeze_all=False, checks=True, extra=None, sequential=False):
+    def add_new_head(backbone, n_classes):
+        if checks and (isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2):
+            raise ValueError("n_classes must be an integer >= 2")
+        if copy:
+            backbone = keras.models.clone_model(backbone)
+        if freeze == "flag":
+            backbone.trainable = False
+        elif freeze == "layers":
+            for layer in backbone.layers:
+                layer.trainable = False
+        head = layers.Dense(units or n_classes, activation=activation, name=name)
+        if sequential:
+            model = keras.Sequential([keras.Input(backbone.inputs[0].shape[1:]), backbone, head])
+        elif on_output:
+            model = keras.Model(backbone.inputs[0], head(backbone.outputs[0]))
+        else:
+            inputs = keras.Input(backbone.inputs[0].shape[1:])
+            x = backbone(inputs, training=False)
+            if extra is not None:
+                x = extra()(x)
+            model = keras.Model(inputs, head(x))
+        if freeze_all:
+            model.trainable = False
+        return model
+    return add_new_head
+
+
+head_not_frozen = _head(freeze=None)
+head_all_frozen = _head(freeze_all=True)  # the new layer frozen too: nothing trains
+head_sigmoid = _head(activation="sigmoid")
+head_no_softmax = _head(activation=None)
+head_other_name = _head(name="dense_head")
+head_ten_classes = _head(units=10)  # the number of classes of the old task
+head_copy_of_backbone = _head(copy=True)  # clone_model: a new network, random weights
+head_no_checks = _head(checks=False)
+head_extra_dropout = _head(extra=lambda: layers.Dropout(0.5, name="head_dropout"))
+head_layers_frozen_one_by_one = _head(freeze="layers")  # the backbone's own flag stays on: nothing of it trains
+head_on_backbone_output = _head(on_output=True)  # Keras's older idiom: the same layers, the same weights
+head_sequential = _head(sequential=True)
+
+
+def _unfreeze(skip_bn=True, only_weighted=True, from_top=True, outer=True, freeze_others=True, names=True,
+              checks=True):
+    def unfreeze_top(backbone, n_layers):
+        candidates = [layer for layer in backbone.layers if (layer.weights or not only_weighted)
+                      and not (skip_bn and isinstance(layer, layers.BatchNormalization))]
+        if checks and (isinstance(n_layers, bool) or not isinstance(n_layers, int) or
+                       not 0 <= n_layers <= len(candidates)):
+            raise ValueError("n_layers out of range")
+        top = (candidates[len(candidates) - n_layers:] if n_layers else []) if from_top else candidates[:n_layers]
+        if outer:
+            backbone.trainable = True
+        for layer in backbone.layers:
+            if any(layer is t for t in top):
+                layer.trainable = True
+            elif freeze_others:
+                layer.trainable = False
+        return [layer.name for layer in top] if names else top
+    return unfreeze_top
+
+
+uf_batch_norm_counted = _unfreeze(skip_bn=False)
+uf_layers_without_weights_counted = _unfreeze(only_weighted=False)
+uf_first_layers = _unfreeze(from_top=False)
+uf_outer_flag_left_off = _unfreeze(outer=False)
+uf_others_left_as_they_were = _unfreeze(freeze_others=False)
+uf_returns_layers = _unfreeze(names=False)
+uf_no_checks = _unfreeze(checks=False)
+
+
+def uf_counting_down(backbone, n_layers):  # from the top, a counter instead of a slice
+    if isinstance(n_layers, bool) or not isinstance(n_layers, int) or n_layers < 0:
+        raise ValueError("n_layers must be an integer >= 0")
+    backbone.trainable = True
+    left, names = n_layers, []
+    for layer in reversed(backbone.layers):
+        take = left > 0 and bool(layer.weights) and not isinstance(layer, layers.BatchNormalization)
+        layer.trainable = take
+        if take:
+            left -= 1
+            names.insert(0, layer.name)
+    if left:
+        raise ValueError("n_layers is larger than the layers with weights")
+    return names
+
+
+def uf_freeze_then_open(backbone, n_layers):  # everything frozen first, then the chosen layers opened
+    weighted = [layer for layer in backbone.layers if len(layer.weights) and type(layer).__name__ != "BatchNormalization"]
+    if not isinstance(n_layers, int) or isinstance(n_layers, bool) or not 0 <= n_layers <= len(weighted):
+        raise ValueError("bad n_layers")
+    backbone.trainable = True
+    for layer in backbone.layers:
+        layer.trainable = False
+    chosen = weighted[-n_layers:] if n_layers > 0 else []
+    for layer in chosen:
+        layer.trainable = True
+    return [layer.name for layer in chosen]
+
+
 
 # ---------------------------------------------------------------- the corpus
 for _name, _value in list(globals().items()):  # the builders made by a factory get their variable's name (test ids)
@@ -869,6 +973,10 @@ MISTAKES = {
                    mc_corners_other_order, mc_bottom_off_by_one, mc_no_checks],
     "ensemble_predict": [ens_majority_vote, ens_geometric_mean, ens_summed, ens_first_network_only,
                          ens_centre_crop_only, ens_max_over_crops, ens_crops_mixed_up, ens_no_checks],
+    "add_new_head": [head_not_frozen, head_all_frozen, head_sigmoid, head_no_softmax, head_other_name,
+                     head_ten_classes, head_copy_of_backbone, head_no_checks, head_extra_dropout],
+    "unfreeze_top": [uf_batch_norm_counted, uf_layers_without_weights_counted, uf_first_layers, uf_outer_flag_left_off,
+                     uf_others_left_as_they_were, uf_returns_layers, uf_no_checks],
 }
 # Mistakes the public check need not catch: only the hidden check's outputs, other shapes or boundaries show them.
 PUBLIC_MAY_MISS = {lenet_fixed_shape, alexnet_fc7_linear, alexnet_fixed_shape, LRNCallsTensorFlow,
@@ -897,6 +1005,8 @@ ALTERNATIVES = {
     "data_augmenter": [aug_other_order, aug_hand_written_mirror],
     "multi_crop": [mc_loops, mc_torchvision_order, mc_fliplr],
     "ensemble_predict": [ens_image_by_image, ens_crop_by_crop],
+    "add_new_head": [head_layers_frozen_one_by_one, head_on_backbone_output, head_sequential],
+    "unfreeze_top": [uf_counting_down, uf_freeze_then_open],
 }
 ROWS = [(name, fn) for name, fns in MISTAKES.items() for fn in fns]
 ALTERNATIVE_ROWS = [(name, fn) for name, fns in ALTERNATIVES.items() for fn in fns]
@@ -933,7 +1043,7 @@ def test_every_graded_function_has_three_mistakes_and_an_alternative():
     graded = {f"{n[len('hidden_'):]}" for module in set(CHECKS.values()) for n in vars(module)
               if n.startswith("hidden_")}
     assert graded == set(CHECKS) == set(MISTAKES) == set(ALTERNATIVES)
-    assert len(graded) == 19
+    assert len(graded) == 21
     assert all(len(MISTAKES[n]) >= 3 and ALTERNATIVES[n] for n in MISTAKES)
 
 
@@ -993,6 +1103,18 @@ HINTS = [
     ("ensemble_predict", ens_centre_crop_only, "only the centre crop"),
     ("ensemble_predict", ens_max_over_crops, "maximum over the crops"),
     ("ensemble_predict", ens_crops_mixed_up, "crops of different images were mixed"),
+    ("add_new_head", head_not_frozen, "freeze it"),
+    ("add_new_head", head_all_frozen, "expected only the new layer's kernel and bias"),
+    ("add_new_head", head_no_softmax, "not a softmax"),
+    ("add_new_head", head_other_name, "no Dense layer named 'predictions'"),
+    ("add_new_head", head_ten_classes, "expected n_classes = 2"),
+    ("add_new_head", head_copy_of_backbone, "the backbone's weights are not"),
+    ("add_new_head", head_extra_dropout, "in training mode"),
+    ("unfreeze_top", uf_batch_norm_counted, "batch normalization layers stay frozen"),
+    ("unfreeze_top", uf_layers_without_weights_counted, "only layers that hold weights count"),
+    ("unfreeze_top", uf_first_layers, "the LAST layers"),
+    ("unfreeze_top", uf_outer_flag_left_off, "set backbone.trainable = True first"),
+    ("unfreeze_top", uf_returns_layers, "expected a list of layer names"),
 ]
 
 

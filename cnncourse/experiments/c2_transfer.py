@@ -26,6 +26,7 @@ from keras import layers
 from cnncourse.data.mnist import load_mnist
 from cnncourse.experiments.c2_residual import require_settings
 from cnncourse.experiments.plotting import axes_for
+from cnncourse.models import twins
 from cnncourse.models.c2_classic import require_image_shape, require_number
 from cnncourse.ops.validate import require_int
 from cnncourse.train import digit_augmentation
@@ -33,17 +34,18 @@ from cnncourse.train import digit_augmentation
 # Settings per mode. n_test caps the held-out digits 5-9 (None: all that are not labelled).
 TRANSFER_EXPERIMENT = {
     "fast": {"labels_per_class": 5, "pretrain_epochs": 10, "head_epochs": 30, "finetune_epochs": 10,
-             "batch_size": 16, "head_learning_rate": 1e-2, "finetune_learning_rate": 3e-4,
+             "finetune_layers": 2, "batch_size": 16, "head_learning_rate": 1e-2, "finetune_learning_rate": 3e-4,
              "learning_rate": 3e-3, "n_test": 500},
     "full": {"labels_per_class": 5, "pretrain_epochs": 15, "head_epochs": 60, "finetune_epochs": 40,
-             "batch_size": 16, "head_learning_rate": 1e-2, "finetune_learning_rate": 3e-4,
+             "finetune_layers": 2, "batch_size": 16, "head_learning_rate": 1e-2, "finetune_learning_rate": 3e-4,
              "learning_rate": 3e-3, "n_test": None},
     "grade": {"labels_per_class": 2, "pretrain_epochs": 1, "head_epochs": 1, "finetune_epochs": 1,
-              "batch_size": 16, "head_learning_rate": 1e-2, "finetune_learning_rate": 3e-4,
+              "finetune_layers": 2, "batch_size": 16, "head_learning_rate": 1e-2, "finetune_learning_rate": 3e-4,
               "learning_rate": 3e-3, "n_test": 50},  # autograding: a smoke run (cnncourse.config)
 }
-SETTING_KEYS = ("labels_per_class", "pretrain_epochs", "head_epochs", "finetune_epochs", "batch_size",
-                "head_learning_rate", "finetune_learning_rate", "learning_rate", "n_test")
+SETTING_KEYS = ("labels_per_class", "pretrain_epochs", "head_epochs", "finetune_epochs", "finetune_layers",
+                "batch_size", "head_learning_rate", "finetune_learning_rate", "learning_rate", "n_test")
+BACKBONE_WEIGHTED_LAYERS = 4  # conv1, conv2, conv3, features: what finetune_layers counts
 SOURCE_DIGITS, TARGET_DIGITS = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
 
 
@@ -112,6 +114,9 @@ def _check_transfer_settings(settings):
     for key in ("pretrain_epochs", "head_epochs", "batch_size"):
         require_int(settings[key], f'settings["{key}"]', 1)
     require_int(settings["finetune_epochs"], 'settings["finetune_epochs"]', 0)
+    if require_int(settings["finetune_layers"], 'settings["finetune_layers"]', 0) > BACKBONE_WEIGHTED_LAYERS:
+        raise ValueError(f'settings["finetune_layers"] must be at most {BACKBONE_WEIGHTED_LAYERS}, the backbone\'s '
+                         f'layers with weights, got {settings["finetune_layers"]}')
     for key in ("head_learning_rate", "finetune_learning_rate", "learning_rate"):
         require_number(settings[key], f'settings["{key}"]', 0)
     if settings["n_test"] is not None:
@@ -168,29 +173,42 @@ def few_labels_split(labels_per_class, n_test=None, seed=0):
     return (x[train_idx], y[train_idx] - shift), (x[test_idx], y[test_idx] - shift)
 
 
-def transfer_vs_scratch(settings, seed=0):
+def transfer_vs_scratch(settings, seed=0, new_head=None, unfreeze=None):
     """Compare a pretrained, frozen-then-fine-tuned backbone with training from scratch on few labels of 5-9.
+
+    Transfer: new_head(backbone, 5) freezes the pretrained backbone and adds a softmax layer; augmentation goes in
+    front of that model; the head trains (phase a). Then unfreeze(backbone, settings["finetune_layers"]) unfreezes
+    the top layers, and they are fine-tuned with the head at a low learning rate (phase b).
 
     Args:
         settings: dict with the keys of TRANSFER_EXPERIMENT["fast"], e.g. TRANSFER_EXPERIMENT[config.mode()].
         seed: seeds the split, the weights, the augmentation and the batch order.
+        new_head: a function like add_new_head(backbone, n_classes) -> keras.Model (the notebook passes the
+            student's); None for the course's twin.
+        unfreeze: a function like unfreeze_top(backbone, n_layers) -> list of names; None for the course's twin.
     Returns:
         dict with "transfer" and "scratch", each with "val_accuracy" (held-out accuracy after every epoch,
         head_epochs + finetune_epochs values) and "test_accuracy" (final); "transfer" also has
         "frozen_test_accuracy" (after phase a). Plus "n_train", "n_test", "head_epochs", "pretrain" (the
-        info of pretrain_backbone) and "seconds" (the whole experiment, pretraining included).
+        info of pretrain_backbone), "unfrozen" (the names unfreeze returned) and "seconds" (the whole experiment,
+        pretraining included).
     """
     _check_transfer_settings(settings)
+    new_head = new_head or twins.frozen_with_head
+    unfreeze = unfreeze or twins.unfreeze_last
     start = time.perf_counter()
     backbone, pretrain = pretrain_backbone(settings, seed)
     train, test = few_labels_split(settings["labels_per_class"], settings["n_test"], seed)
     n_classes, batch = len(TARGET_DIGITS), settings["batch_size"]
 
     keras.utils.set_random_seed(seed)
-    model = classifier(backbone, n_classes, frozen=True)
+    head_model = new_head(backbone, n_classes)
+    inputs = keras.Input(shape=train[0].shape[1:], name="image")
+    model = keras.Model(inputs, head_model(augmentation()(inputs)), name="augmented_transfer")
     curve = train_phase(model, train, test, settings["head_epochs"], batch, settings["head_learning_rate"])
     frozen_accuracy = curve[-1]
-    backbone.trainable = True  # fine-tune everything, gently: with few labels a large step would undo pretraining
+    # fine-tune the top layers, gently: with few labels a large step would undo the pretraining
+    unfrozen = unfreeze(backbone, settings["finetune_layers"])
     curve += train_phase(model, train, test, settings["finetune_epochs"], batch, settings["finetune_learning_rate"])
     transfer = {"val_accuracy": curve, "test_accuracy": curve[-1], "frozen_test_accuracy": frozen_accuracy}
 
@@ -200,7 +218,7 @@ def transfer_vs_scratch(settings, seed=0):
                         settings["learning_rate"])
     scratch = {"val_accuracy": curve, "test_accuracy": curve[-1]}
     return {"transfer": transfer, "scratch": scratch, "n_train": len(train[1]), "n_test": len(test[1]),
-            "head_epochs": settings["head_epochs"], "pretrain": pretrain,
+            "head_epochs": settings["head_epochs"], "pretrain": pretrain, "unfrozen": list(unfrozen),
             "seconds": time.perf_counter() - start}
 
 

@@ -164,6 +164,19 @@ def _encode_model(model, arrays, graph=None):
     return tree
 
 
+def _argument_layers(arguments):
+    """{id(layer): key} of the call's Keras layer arguments ("0", "encoder", ...) and of the layers inside those
+    that are models ("0/conv1": a model built on backbone.input and backbone.output holds the backbone's layers, not
+    the backbone)."""
+    found = {}
+    for key, value in arguments:
+        if _is_keras_layer(value):
+            found[id(value)] = key
+            for inner in getattr(value, "layers", None) or []:
+                found.setdefault(id(inner), f"{key}/{inner.name}")
+    return found
+
+
 def encode_returned(result, args, kwargs, arrays):
     """encode_or_opaque of what a student's function returned when called with (args, kwargs) by a check.
 
@@ -174,7 +187,7 @@ def encode_returned(result, args, kwargs, arrays):
     """
     arguments = call_arguments(args, kwargs)
     symbolic = [(key, value) for key, value in arguments if _is_symbolic(value)]
-    graph = _Graph({id(value): key for key, value in arguments if _is_keras_layer(value)})
+    graph = _Graph(_argument_layers(arguments))
     mark = len(arrays)
     try:
         tree = encode(result, arrays, graph=graph)
@@ -229,9 +242,13 @@ def decode(tree, arrays, depth=0, call=None):
             raise ValueError("malformed substitutes in the record")
         replaced = {}
         for name, key in substitutes.items():
-            if not isinstance(key, str) or not _is_keras_layer(call.get(key)):
+            argument, _, inner = str(key).partition("/") if isinstance(key, str) else (None, "", "")
+            layer = call.get(argument) if _is_keras_layer(call.get(argument)) else None
+            if layer is not None and inner:  # a layer inside a model argument, by name
+                layer = next((found for found in getattr(layer, "layers", None) or [] if found.name == inner), None)
+            if layer is None:
                 raise ValueError(f"the record puts argument {key!r} in the model, which is not a layer of the call")
-            replaced[str(name)] = call[key]
+            replaced[str(name)] = layer
         import keras
 
         inputs = [keras.Input(batch_shape=tuple(x.shape), dtype=x.dtype, name=x.name) for x in model.inputs]
@@ -318,8 +335,9 @@ def _replayed_graph(model, inputs, replaced=None):
             copies[id(layer)] = (layer, _copied_layer(layer))
         return copies[id(layer)][1]
 
+    graph = model if hasattr(model, "_run_through_graph") else getattr(model, "_functional", None)  # a Sequential's
     try:
-        outputs = model._run_through_graph(list(inputs), operation_fn=operation)
+        outputs = graph._run_through_graph(list(inputs), operation_fn=operation)
         for layer, copy in copies.values():
             if getattr(layer, "weights", None):  # a keras.ops operation in the graph has none
                 copy.set_weights(layer.get_weights())
@@ -411,27 +429,37 @@ class RecordingFunction:
 
     def __call__(self, *args, **kwargs):
         before = {key: _fingerprint(value) for key, value in call_arguments(args, kwargs)}
+        flags = {key: trainable_flags(value) for key, value in call_arguments(args, kwargs) if _is_keras_layer(value)}
         try:
             result = self.__wrapped__(*args, **kwargs)
         except BaseException as err:
             self._transcript.append({"raised": [c.__name__ for c in type(err).__mro__], "message": str(err)[:2000],
-                                     "effects": self._effects(args, kwargs, before)})
+                                     "effects": self._effects(args, kwargs, before, flags)})
             raise
         self._transcript.append({"returned": encode_returned(result, args, kwargs, self._transcript.arrays),
-                                 "effects": self._effects(args, kwargs, before)})
+                                 "effects": self._effects(args, kwargs, before, flags)})
         return result
 
-    def _effects(self, args, kwargs, before):
-        """{argument: its new value} for the arrays and variables the call changed in place."""
+    def _effects(self, args, kwargs, before, flags):
+        """{argument: its new value} for the arrays and variables the call changed in place (the index of the new
+        contents in the entry's arrays), and {argument: {"trainable": trainable_flags}} for the Keras layers and models
+        whose trainable flags it changed (a backbone frozen or unfrozen for transfer learning)."""
         arrays, effects = self._transcript.arrays, {}
         for key, value in call_arguments(args, kwargs):
             if before.get(key) is not None and _fingerprint(value) != before[key]:
                 arrays.append(np.array(_contents(value), copy=True))
                 effects[key] = len(arrays) - 1
+            elif key in flags and trainable_flags(value) != flags[key]:
+                effects[key] = {"trainable": trainable_flags(value)}
         return effects
 
     def __getattr__(self, name):
         return getattr(self.__wrapped__, name)
+
+
+def trainable_flags(layer):
+    """[[name, trainable], ...] of a Keras layer or model and of every layer inside it, the layer itself first."""
+    return [[str(inner.name), bool(inner.trainable)] for inner in layer._flatten_layers(include_self=True)]
 
 
 def call_arguments(args, kwargs):

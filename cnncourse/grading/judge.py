@@ -139,6 +139,9 @@ class Replayer:
             raise RecordProblem(f"{self._check}: malformed effects in the record")
         for key, index in effects.items():
             target = args[int(key)] if key.isdigit() and int(key) < len(args) else kwargs.get(key)
+            if isinstance(index, dict):
+                self._apply_trainable(index.get("trainable"), target, key)
+                continue
             try:
                 value = np.asarray(self._arrays[int(index)])
             except (IndexError, ValueError, TypeError):
@@ -149,6 +152,21 @@ class Replayer:
                 target.assign(value.astype(np.dtype(str(target.dtype))))
             else:
                 raise RecordProblem(f"{self._check}: the record changes argument {key}, which cannot take it")
+
+
+    def _apply_trainable(self, flags, target, key):
+        """Set the trainable flags of a Keras layer argument as the recorded call left them (evidence.trainable_flags:
+        the layer itself first, so that its own flag, which sets every inner one, comes before theirs)."""
+        if not hasattr(target, "_flatten_layers") or not isinstance(flags, list):
+            raise RecordProblem(f"{self._check}: the record changes the trainable flags of argument {key}, which is "
+                                f"not a Keras layer")
+        inner = list(target._flatten_layers(include_self=True))
+        names = [str(layer.name) for layer in inner]
+        if [flag[0] if isinstance(flag, list) and len(flag) == 2 else None for flag in flags] != names or \
+                not all(isinstance(flag[1], bool) for flag in flags):
+            raise RecordProblem(f"{self._check}: the recorded trainable flags of argument {key} do not fit its layers")
+        for layer, (_, trainable) in zip(inner, flags):
+            layer.trainable = trainable
 
 
 def _decoded(tree, arrays, check, call=None):

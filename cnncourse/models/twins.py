@@ -17,6 +17,7 @@ twin with its reference: same outputs under the same weights, same values on ran
 | build_face_encoder, mean_triplet_loss, mine_triplets | cnncourse.models.c5_faces.face_encoder, triplet_loss, semi_hard_triplets |
 | build_pair_model | cnncourse.models.c5_verification.pair_classifier |
 | compound_multipliers | cnncourse.models.c2_efficient.compound_scaling |
+| frozen_with_head, unfreeze_last | cnncourse.models.c2_transfer.add_new_head, unfreeze_top |
 """
 
 import math
@@ -199,3 +200,30 @@ def build_pair_model(encoder):
     features = layers.Lambda(ops.abs, name="abs_difference")(difference)
     return keras.Model([image_a, image_b], layers.Dense(1, activation="sigmoid", name="same")(features),
                        name="pair_classifier")
+
+
+def frozen_with_head(backbone, n_classes):
+    """A frozen backbone with a new softmax layer "predictions" (see add_new_head), as a Sequential-free graph.
+
+    Returns:
+        keras.Model "transfer": image -> backbone(training=False) -> Dense(n_classes, softmax); only the Dense trains.
+    """
+    for layer in backbone._flatten_layers(include_self=True):  # every flag, the backbone's own included
+        layer.trainable = False
+    image = keras.Input(shape=tuple(backbone.inputs[0].shape[1:]), name="image")
+    probabilities = layers.Dense(n_classes, activation="softmax", name="predictions")(backbone(image, training=False))
+    return keras.Model(image, probabilities, name="transfer")
+
+
+def unfreeze_last(backbone, n_layers):
+    """Unfreeze the last n_layers layers of backbone that hold weights, batch normalization excepted; freeze the rest.
+
+    Returns:
+        list of their names, in the backbone's order.
+    """
+    weighted = [layer for layer in backbone.layers if layer.weights and "BatchNormalization" not in type(layer).__name__]
+    chosen = {id(layer) for layer in weighted[::-1][:n_layers]}
+    backbone.trainable = True
+    for layer in backbone.layers:
+        layer.trainable = id(layer) in chosen
+    return [layer.name for layer in weighted if id(layer) in chosen]

@@ -62,3 +62,27 @@ def corpus_tests(checks, mistakes, alternatives, hints):
             test_each_correct_alternative_passes_both_checks,
             test_the_corpus_has_three_mistakes_and_one_alternative_per_graded_function,
             test_hidden_failures_name_the_likely_mistake)
+
+
+def judged(tmp_path, checks, name, fn, points=2.0):
+    """Run the grade cell of graded function `name` (its public and hidden check) on `fn` as a grading kernel does,
+    recording to tmp_path, then judge it outside the kernel (grading/judge.py).
+
+    Returns:
+        (the kernel's exception or None when the cell passed there, the judge's Verdict).
+    """
+    from cnncourse.grading import evidence, judge
+
+    cell = f"checks.public_{name}({name})\nchecks.hidden_{name}({name})"
+    recorder = evidence._Recorder(tmp_path)
+    recorder.start_cell(cell)
+    recorded = type("RecordedChecks", (), {n: evidence._recording(getattr(checks, n), recorder)
+                                           for n in dir(checks) if n.startswith(evidence.CHECK_PREFIXES)})
+    kernel_error = None
+    try:
+        exec(cell, {"checks": recorded, name: fn})  # noqa: S102 -- the grade cell, as a kernel runs it
+    except Exception as err:  # noqa: BLE001
+        kernel_error = err
+    verdict = judge.judge_cell(cell, points, {"__builtins__": __builtins__, "checks": checks},
+                               judge.Evidence(tmp_path), name)
+    return kernel_error, verdict

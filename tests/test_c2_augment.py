@@ -1,10 +1,13 @@
 """Chapter 2's data augmentation: pca_color_augment against the definition worked another way, data_augmenter by
-behaviour, and the checks that grade both (the mistakes are in tests/test_mistake_corpus_c2.py)."""
+behaviour, and the checks that grade both (the mistakes are in tests/test_mistake_corpus_c2.py); data_augmenter's
+verdict reached outside the kernel, as the kernel reached it."""
 
 import numpy as np
 import pytest
 
+import test_mistake_corpus_c2 as corpus
 from cnncourse.checks import c2_augment as checks
+from corpus_harness import judged
 from cnncourse.models.c2_augment import data_augmenter
 from cnncourse.ops.c2_augment import pca_color_augment
 
@@ -74,3 +77,17 @@ def test_data_augmenter_flips_left_right_only_and_is_the_identity_at_inference()
     kept = [np.allclose(o, a) for o, a in zip(out, x)]
     assert all(m or k for m, k in zip(mirrored, kept)) and any(mirrored) and any(kept)
     assert keras.ops.convert_to_numpy(model(x, training=True)).shape == x.shape
+
+
+AUGMENTERS = [data_augmenter, *corpus.ALTERNATIVES["data_augmenter"], *corpus.MISTAKES["data_augmenter"]]
+
+
+@pytest.mark.parametrize("fn", AUGMENTERS, ids=[fn.__name__ for fn in AUGMENTERS])
+def test_the_pipeline_is_judged_outside_the_kernel_unless_it_holds_a_class_of_its_own(tmp_path, fn):
+    kernel_error, verdict = judged(tmp_path, checks, "data_augmenter", fn)
+    own_class = any(type(layer).__module__.split(".")[0] != "keras" for layer in fn().layers)
+    if own_class:  # a layer class of the notebook's: the judge cannot build it, the kernel's verdict stands
+        assert verdict.score is None and "cannot be built again" in verdict.message, verdict
+    else:
+        assert verdict.score == (2.0 if kernel_error is None else 0.0), (kernel_error, verdict.message)
+        assert not verdict.record_problem, verdict.message

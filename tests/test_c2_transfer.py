@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import test_mistake_corpus_c2 as corpus
+from corpus_harness import judged
 from cnncourse.checks import c2_transfer as checks
-from cnncourse.grading import evidence, judge
+from cnncourse.grading import evidence
 from cnncourse.models import c2_transfer, twins
 
 
@@ -43,24 +44,13 @@ def test_fine_tuning_trains_exactly_the_unfrozen_layers():
     assert changed == set(names) | {"predictions"}  # the batch normalization statistics stay too
 
 
-CELLS = {name: f"checks.public_{name}({name})\nchecks.hidden_{name}({name})" for name in ("add_new_head", "unfreeze_top")}
-ROWS = [(name, fn) for name in CELLS for fn in [getattr(c2_transfer, name), *corpus.ALTERNATIVES[name],
-                                                 *corpus.MISTAKES[name]]]
+ROWS = [(name, fn) for name in ("add_new_head", "unfreeze_top")
+        for fn in [getattr(c2_transfer, name), *corpus.ALTERNATIVES[name], *corpus.MISTAKES[name]]]
 
 
 @pytest.mark.parametrize("name,fn", ROWS, ids=[f"{n}-{getattr(f, '__name__', f)}" for n, f in ROWS])
 def test_the_judge_reaches_the_kernels_verdict(tmp_path, name, fn):
-    recorder = evidence._Recorder(tmp_path)
-    recorder.start_cell(CELLS[name])
-    recorded = type("RecordedChecks", (), {n: evidence._recording(getattr(checks, n), recorder)
-                                           for n in dir(checks) if n.startswith(evidence.CHECK_PREFIXES)})
-    kernel_error = None
-    try:
-        exec(CELLS[name], {"checks": recorded, name: fn})  # noqa: S102 -- the grade cell, as a kernel runs it
-    except Exception as err:  # noqa: BLE001
-        kernel_error = err
-    verdict = judge.judge_cell(CELLS[name], 2.0, {"__builtins__": __builtins__, "checks": checks},
-                               judge.Evidence(tmp_path), name)
+    kernel_error, verdict = judged(tmp_path, checks, name, fn)
     assert verdict.score == (2.0 if kernel_error is None else 0.0), (kernel_error, verdict.message)
     assert kernel_error is not None or not verdict.record_problem, verdict.message  # a wrong type fails either way
     assert (kernel_error is None) == (fn in corpus.ALTERNATIVES[name] or fn is getattr(c2_transfer, name))

@@ -151,7 +151,8 @@ def _encode_model(model, arrays, graph=None):
     """
     try:
         tree = {"t": "keras_model", "config": model.to_json(), "weights": None}
-        if model.count_params() <= MAX_MODEL_WEIGHTS:  # a check may read trained or copied weights
+        # an unbuilt model (a Sequential of preprocessing layers without an Input) holds no weights yet
+        if not model.built or model.count_params() <= MAX_MODEL_WEIGHTS:  # a check may read trained or copied weights
             weights = model.get_weights()
             arrays.extend(np.array(w, copy=True) for w in weights)
             tree["weights"] = list(range(len(arrays) - len(weights), len(arrays)))

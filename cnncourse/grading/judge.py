@@ -37,7 +37,8 @@ from cnncourse.grading.evidence import (CHECK_PREFIXES, CHECKS_PACKAGE, ENTRY_SU
 _OPAQUE_MODULES = ()
 # What cannot be rebuilt outside the notebook at all: a layer class written by the student (Chapter 2's local response
 # normalisation), and AlexNet, which holds it; and Chapter 2's augmentation pipeline, where a layer class of the
-# student's own (a hand-written mirror) is a correct answer.
+# student's own (a hand-written mirror) is a correct answer. Being listed here only lets such a value leave the verdict
+# to the kernel: a pipeline of Keras's own layers is still rebuilt and judged outside it.
 _OPAQUE_SUBJECTS = {"c2_classic": ("local_response_normalization", "alexnet"), "c2_augment": ("data_augmenter",)}
 OPAQUE_CHECKS = frozenset(
     [f"{CHECKS_PACKAGE}.{module}.*" for module in _OPAQUE_MODULES]

@@ -1,6 +1,6 @@
-"""Chapter 2's graded transfer learning: add_new_head and unfreeze_top against their checks, their twins, and the
-judge, which must reach the kernel's verdict outside the kernel although both functions change the backbone they are
-handed (its trainable flags travel as an effect of the call, grading/evidence.py)."""
+"""Chapter 2's graded transfer learning: add_new_head and unfreeze_top against their checks, and the judge, which
+must reach the kernel's verdict outside the kernel although both functions change the backbone they are handed (its
+trainable flags travel as an effect of the call, grading/evidence.py). Their twins are tested in tests/test_twins.py."""
 
 import keras
 import numpy as np
@@ -9,26 +9,13 @@ import pytest
 import test_mistake_corpus_c2 as corpus
 from corpus_harness import judged
 from cnncourse.checks import c2_transfer as checks
-from cnncourse.grading import evidence
-from cnncourse.models import c2_transfer, twins
+from cnncourse.models import c2_transfer
 
 
 @pytest.mark.parametrize("kind", ["public", "hidden"])
 @pytest.mark.parametrize("name", ["add_new_head", "unfreeze_top"])
 def test_the_references_pass_their_checks(kind, name):
     getattr(checks, f"{kind}_{name}")(getattr(c2_transfer, name))
-
-
-def test_the_twins_do_what_the_references_do():
-    ours, theirs = checks.make_backbone(depth=2, seed=1), checks.make_backbone(depth=2, seed=1)
-    model, twin = c2_transfer.add_new_head(ours, 3), twins.frozen_with_head(theirs, 3)
-    twin.get_layer("predictions").set_weights(model.get_layer("predictions").get_weights())
-    x = np.random.default_rng(0).uniform(size=(4, 8, 8, 3)).astype("float32")
-    assert np.allclose(keras.ops.convert_to_numpy(model(x)), keras.ops.convert_to_numpy(twin(x)), atol=1e-6)
-    assert [w.path for w in model.trainable_weights] == [w.path for w in twin.trainable_weights]
-    for n_layers in (0, 1, 3):
-        assert c2_transfer.unfreeze_top(ours, n_layers) == twins.unfreeze_last(theirs, n_layers)
-        assert evidence.trainable_flags(ours) == evidence.trainable_flags(theirs)
 
 
 def test_fine_tuning_trains_exactly_the_unfrozen_layers():

@@ -3,14 +3,17 @@
 For each chapter, ONE autograde run grades these submissions:
 - "source": the instructor notebooks (reference cells rendered from the package) -> full marks on every grade cell;
 - "release": the student notebooks, untouched -> 0 on every grade cell, and the run completes;
-- the entries of tests/mistakes.py for the chapter, at most one per notebook in each submission -> 0 on exactly the
-  cells in the `loses` of its mistakes (exactly the points of `keeps` on partial-credit cells), full marks elsewhere
-  in the notebooks that carry a mistake. A mistake submission holds only those notebooks: an unchanged notebook would
+- the entries of tests/mistakes.py for the chapter, packed into as few submissions as they can share (see
+  group_mistakes) -> 0 on exactly the cells in the `loses` of its mistakes (exactly the points of `keeps` on
+  partial-credit cells), full marks elsewhere in the notebooks that carry a mistake. A mistake submission holds only those notebooks: an unchanged notebook would
   be the "source" submission's again (each notebook runs in a kernel of its own), so the others are left out and
   score 0, as nbgrader scores a notebook that was not submitted.
 Real chapters train Keras models in fast mode, so a chapter takes a minute or two.
 The terminal summary lists the chapters that ran and the planned chapters that are not in source/ yet.
 """
+
+import ast
+import re
 
 import pytest
 
@@ -31,7 +34,7 @@ def test_round_trip(chapter, tmp_path):
     mistakes = [m for m in MISTAKES if m.chapter == chapter]
     submissions = {"source": rt.source_notebooks(), "release": rt.release_notebooks()}
     expected = {"source": {}, "release": {gid: 0.0 for gid in rt.grade_ids}}  # {student: {grade_id: score}}
-    groups = group_by_notebook(mistakes)
+    groups = group_mistakes(mistakes, rt.source_notebooks())
     for i, group in enumerate(groups):
         notebooks = rt.source_notebooks()
         for mistake in group:
@@ -69,27 +72,72 @@ def test_round_trip(chapter, tmp_path):
                 if mistake.message not in text:
                     problems.append(f"{mistake.label}: the error of {grade_id} does not mention {mistake.message!r}: {text[-300:]!r}")
     assert not problems, f"{chapter} round trip:\n  " + "\n  ".join(problems)
-    roundtrip.RAN.append(f"{chapter} ({len(rt.grade_ids)} grade cells, {len(mistakes)} mistakes in {len(groups)} submissions)")
+    roundtrip.RAN.append(f"{chapter} ({len(rt.grade_ids)} grade cells, {len(mistakes)} mistakes in {len(groups)} submission{'' if len(groups) == 1 else 's'})")
 
 
-def group_by_notebook(mistakes):
-    """Pack mistakes into as few submissions as possible, at most one mistake per notebook in each.
+def group_mistakes(mistakes, notebooks):
+    """Pack mistakes into as few submissions as possible, keeping each one's proof intact.
 
-    Notebooks run in separate kernels, so a mistake in one cannot change the grades of another: one submission can
-    carry one mistake per notebook and still prove that each loses exactly its own points. This keeps the number of
-    graded submissions (each runs every notebook of the chapter) small.
+    Two mistakes share a submission when they lie in different notebooks (each runs in a kernel of its own), or in
+    one notebook when neither can reach the other's grade cells: neither edits a solution cell that the other's
+    solution cell or lost grade cells use, directly or through other solution cells (`reaches`). So a helper's
+    mistake (zero_pad) never shares a submission with its caller's (conv_forward): the caller's grade cell must be
+    seen to keep its points under the helper's mistake (one mistake, one loss). Fewer submissions mean fewer
+    executions of the chapter's notebooks in the round trip.
+    Args:
+        mistakes: list of Mistake of one chapter.
+        notebooks: {notebook name: source notebook}, the chapter's (read, not changed).
     Returns:
         list of lists of Mistake, in the order of `mistakes`.
     """
+    def clashes(a, b):
+        if a.notebook != b.notebook:
+            return False
+        nb = notebooks[a.notebook]
+        return a.cell_grade_id in reaches(nb, b) or b.cell_grade_id in reaches(nb, a)
+
     groups = []
     for mistake in mistakes:
         for group in groups:
-            if all(m.notebook != mistake.notebook for m in group):
+            if not any(clashes(mistake, other) for other in group):
                 group.append(mistake)
                 break
         else:
             groups.append([mistake])
     return groups
+
+
+def reaches(nb, mistake):
+    """grade_ids of the solution cells whose definitions the mistake's cell or its lost grade cells use.
+
+    A cell uses a solution cell when its code (not its strings or comments) names a function or class that the
+    solution cell defines; the use is followed through solution cells (conv_backward's cell uses zero_pad's). The
+    mistake's own cell is included.
+    Returns:
+        set of grade_ids.
+    """
+    graded = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")]
+    cells = {c.metadata["nbgrader"]["grade_id"]: c.source for c in graded}
+    defined = {c.metadata["nbgrader"]["grade_id"]: set(re.findall(r"^\s*(?:def|class)\s+(\w+)", c.source, re.M))
+               for c in graded if c.metadata["nbgrader"].get("solution")}
+    reached, todo = set(), [mistake.cell_grade_id, *mistake.expected]
+    while todo:
+        gid = todo.pop()
+        words = _names(cells.get(gid, ""))
+        for other, names in defined.items():
+            if other not in reached and (other == gid or names & words):
+                reached.add(other)
+                todo.append(other)
+    return reached
+
+
+def _names(source):
+    """The identifiers that a cell's code names (attributes included), without those in strings and comments."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # a magic or a stub that does not parse: every word counts, which can only keep mistakes apart
+        return set(re.findall(r"\w+", source))
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
 
 
 def test_a_mistake_that_no_longer_matches_its_notebook_fails_loudly():
@@ -104,7 +152,23 @@ def test_a_mistake_that_no_longer_matches_its_notebook_fails_loudly():
         Mistake("c0", "nb", "f", old="x", new="y", loses=set())
 
 
-def test_mistakes_share_a_submission_only_across_notebooks():
-    a1, a2, b1 = (Mistake("c0", nb, gid, old="x", new="y", loses={gid + "_tests"})
-                  for nb, gid in (("a", "f"), ("a", "g"), ("b", "h")))
-    assert group_by_notebook([a1, a2, b1]) == [[a1, b1], [a2]]
+def test_mistakes_share_a_submission_unless_one_can_reach_the_others_grade_cells():
+    helper = "def pad(x):\n    return x"
+    caller = "def conv(x):\n    return pad(x) * 2"
+    alone = "def ratio(f):\n    return 1 / f"
+    nbs = {"a": notebook(solution_cell(helper, "pad"), grade_cell("assert pad(1) == 1", "pad_tests", 1),
+                         solution_cell(caller, "conv"), grade_cell("assert conv(1) == 2", "conv_tests", 1),
+                         solution_cell(alone, "ratio"), grade_cell("assert ratio(2) == 0.5", "ratio_tests", 1)),
+           "b": notebook(solution_cell("def cube(x):\n    return x ** 3", "cube"),
+                         grade_cell("assert cube(2) == 8 and pad(1) == 1", "cube_tests", 1))}
+    pad, conv, ratio = (Mistake("c0", "a", gid, old="x", new="y", loses={gid + "_tests"}) for gid in ("pad", "conv", "ratio"))
+    cube = Mistake("c0", "b", "cube", old="x", new="y", loses={"cube_tests"})
+    # conv calls pad: apart. ratio reaches neither: with the first. cube is in another notebook: with the first.
+    assert group_mistakes([pad, conv, ratio, cube], nbs) == [[pad, ratio, cube], [conv]]
+    assert reaches(nbs["a"], conv) == {"conv", "pad"}
+    assert reaches(nbs["a"], pad) == {"pad"}
+    # a grade cell that uses another notebook's names reaches nothing there (kernels are apart)
+    assert reaches(nbs["b"], cube) == {"cube"}
+    # two mistakes in one cell never share a submission
+    again = Mistake("c0", "a", "ratio", old="1", new="2", loses={"ratio_tests"})
+    assert group_mistakes([ratio, again], nbs) == [[ratio], [again]]

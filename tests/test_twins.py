@@ -268,3 +268,19 @@ def test_crop_views_match_multi_crop(mirror):
         images = rng.standard_normal((m, n_H, n_W, n_C))
         crop = int(rng.integers(1, min(n_H, n_W) + 1))
         assert np.array_equal(twins.crop_views(images, crop, mirror), multi_crop(images, crop, mirror))
+
+
+def test_transfer_twins_do_what_add_new_head_and_unfreeze_top_do():
+    from cnncourse.checks import c2_transfer as checks
+    from cnncourse.grading import evidence
+    from cnncourse.models import c2_transfer
+
+    ours, theirs = checks.make_backbone(depth=2, seed=1), checks.make_backbone(depth=2, seed=1)
+    model, twin = c2_transfer.add_new_head(ours, 3), model_twins.frozen_with_head(theirs, 3)
+    twin.get_layer("predictions").set_weights(model.get_layer("predictions").get_weights())
+    x = np.random.default_rng(0).uniform(size=(4, 8, 8, 3)).astype("float32")
+    assert np.allclose(keras.ops.convert_to_numpy(model(x)), keras.ops.convert_to_numpy(twin(x)), atol=1e-6)
+    assert [w.path for w in model.trainable_weights] == [w.path for w in twin.trainable_weights]
+    for n_layers in (0, 1, 3):
+        assert c2_transfer.unfreeze_top(ours, n_layers) == model_twins.unfreeze_last(theirs, n_layers)
+        assert evidence.trainable_flags(ours) == evidence.trainable_flags(theirs)

@@ -4,8 +4,9 @@ What it adds to a plain `jupyter lab --notebook-dir=release`:
 - options after `lab` (or after `--`) go to JupyterLab unchanged: `cnncourse lab --no-browser --port 8899
   --ip 127.0.0.1`; a `--notebook-dir` of the user's replaces release/;
 - as root (a container), `--allow-root`, which JupyterLab otherwise demands without saying it to a student;
-- the kernels' environment keeps TensorFlow's start-up logs out of the first cell (TF_ENABLE_ONEDNN_OPTS=0,
-  TF_CPP_MIN_LOG_LEVEL=2, the settings with which solutions/ was built, so the notebooks compute the same);
+- the kernels' environment keeps TensorFlow's info logs out of the cells (TF_CPP_MIN_LOG_LEVEL=2, the setting
+  with which solutions/ was built); the oneDNN notice, which no setting silences, is kept out by the kernel
+  configuration that the Makefile installs (cnncourse/jupyter/ipython_kernel_config.json);
 - the configuration folder SELF_STUDY_CONFIG (first on JUPYTER_CONFIG_PATH): nbgrader's instructor tools
   (formgrader, create assignment) and its exchange views (assignment and course lists, which can only show
   errors without a class exchange) are switched off, Validate stays; Jupyter's news pop-up is switched off;
@@ -23,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 SELF_STUDY_CONFIG = Path(__file__).resolve().parent / "jupyter"
 # options that choose the folder JupyterLab opens: given one, release/ is not passed (Jupyter takes one value)
 _ROOT_OPTION = re.compile(r"^--(notebook-dir|(ServerApp|NotebookApp)\.(root_dir|notebook_dir))(=|$)")
-QUIET_TENSORFLOW = {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
+QUIET_TENSORFLOW = {"TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def jupyter_options(args):

@@ -132,7 +132,7 @@ class Lab:
         tracker.write_text(json.dumps({"windowingMode": "none"}))  # every cell in the page (see go_to_cell)
         env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(folders["runtime"]), JUPYTER_DATA_DIR=str(folders["data"]),
                    JUPYTER_CONFIG_DIR=str(folders["config"]))
-        env.pop("TF_ENABLE_ONEDNN_OPTS", None)  # cnncourse lab must quiet TensorFlow by itself
+        env.pop("TF_ENABLE_ONEDNN_OPTS", None)  # cnncourse lab must quiet TensorFlow with oneDNN on, as students run it
         env.pop("TF_CPP_MIN_LOG_LEVEL", None)
         command = Path(sys.executable).with_name("cnncourse")
         cmd = [str(command)] if command.is_file() else [sys.executable, "-m", "cnncourse.cli"]

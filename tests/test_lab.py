@@ -1,5 +1,6 @@
 """`cnncourse lab`: options pass through to JupyterLab, root gets --allow-root, TensorFlow is quiet, and the
-self-study configuration hides nbgrader's instructor tools (but not Validate) and Jupyter's news."""
+self-study configuration hides nbgrader's instructor tools (but not Validate) and Jupyter's news. The environment's
+kernel configuration keeps what C/C++ libraries print (TensorFlow's oneDNN notice) out of the cells."""
 
 import json
 import os
@@ -52,10 +53,29 @@ def test_a_folder_of_the_users_replaces_release():
 
 def test_kernels_inherit_a_quiet_tensorflow_and_the_self_study_configuration():
     _, env, _ = lab_command([], repo=REPO, environ={"JUPYTER_CONFIG_PATH": "/elsewhere"}, is_root=False)
-    assert env["TF_ENABLE_ONEDNN_OPTS"] == "0" and env["TF_CPP_MIN_LOG_LEVEL"] == "2"
+    assert env["TF_CPP_MIN_LOG_LEVEL"] == "2"
+    assert "TF_ENABLE_ONEDNN_OPTS" not in env  # oneDNN stays on: twice as fast on a CPU, its notice kept out otherwise
     assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep) == [str(SELF_STUDY_CONFIG), "/elsewhere"]
     _, env, _ = lab_command([], repo=REPO, environ={"TF_CPP_MIN_LOG_LEVEL": "0"}, is_root=False)
     assert env["TF_CPP_MIN_LOG_LEVEL"] == "0"  # a user's own choice is kept
+
+
+def test_kernels_keep_low_level_output_out_of_the_cells():
+    """The Makefile installs cnncourse/jupyter/ipython_kernel_config.json where IPython reads it for every kernel of
+    this environment; a write to file descriptor 2 (what TensorFlow's C++ does with its oneDNN notice) then reaches
+    the kernel's log, not the cell, while Python's own output and errors still do."""
+    from nbclient import NotebookClient
+
+    installed = Path(sys.prefix) / "etc" / "ipython" / "ipython_kernel_config.json"
+    assert installed.is_file(), f"{installed} is missing: `make` installs it (the target $(KERNEL_CONFIG))"
+    assert installed.read_text() == (SELF_STUDY_CONFIG / "ipython_kernel_config.json").read_text(), \
+        f"{installed} differs from cnncourse/jupyter/ipython_kernel_config.json: run make again"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os, sys\nos.write(2, b'low-level notice\\n')\nprint('python output')\nprint('python error', file=sys.stderr)")])
+    NotebookClient(nb, timeout=60, kernel_name="python3", shutdown_kernel="immediate").execute()
+    texts = {o.get("name"): o.get("text", "") for o in nb.cells[0].outputs}
+    assert texts.get("stdout", "").strip() == "python output", nb.cells[0].outputs
+    assert texts.get("stderr", "").strip() == "python error", nb.cells[0].outputs
 
 
 def test_self_study_configuration_names_real_nbgrader_parts_and_keeps_validate():

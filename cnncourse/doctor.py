@@ -171,6 +171,24 @@ def check_data():
         yield False, str(err)
 
 
+def check_kernel_config(prefix=sys.prefix):
+    """Yield (ok, message): is the course's kernel configuration installed where IPython reads it for every kernel?
+
+    Without it TensorFlow's low-level notices land in the first cell of every notebook (docs/architecture.md,
+    "oneDNN on").
+    Args:
+        prefix: the environment's root (sys.prefix); IPython reads <prefix>/etc/ipython/ipython_kernel_config.json.
+    """
+    wanted = Path(__file__).resolve().parent / "jupyter" / "ipython_kernel_config.json"
+    installed = Path(prefix) / "etc" / "ipython" / "ipython_kernel_config.json"
+    if not installed.is_file():
+        yield False, f"kernel configuration: {installed} is missing: run `make lab` (or `make`) to install it"
+    elif installed.read_text() != wanted.read_text():
+        yield False, f"kernel configuration: {installed} differs from the course's {wanted.name}: run `make` again"
+    else:
+        yield True, f"kernel configuration: {installed} (low-level output goes to the kernel's log)"
+
+
 def edition_line():
     """One line: which edition of the package this is, and what that means for a class."""
     from cnncourse import edition
@@ -185,7 +203,7 @@ def edition_line():
 def doctor(out=print):
     """Run every check; print each result (via out); return True when all passed."""
     ok = True
-    for group in (check_pins, check_extensions, check_data, check_backends):
+    for group in (check_pins, check_extensions, check_kernel_config, check_data, check_backends):
         for passed, message in group():
             ok &= bool(passed)
             out(f"[{'ok' if passed else 'FAIL'}] {message}")

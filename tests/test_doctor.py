@@ -60,3 +60,16 @@ def test_pinned_requirements_add_the_extra_and_refuse_an_unknown_one():
     assert "tensorflow-cpu" not in doctor.pinned_requirements(extra=None)
     with pytest.raises(ValueError, match="no extra 'rocm'; expected one of cpu, gpu"):
         doctor.pinned_requirements(extra="rocm")
+
+
+def test_kernel_config_check_names_a_missing_or_stale_file_and_passes_the_course_one(tmp_path):
+    [(ok, message)] = doctor.check_kernel_config(tmp_path)
+    assert not ok and "missing" in message and "make" in message
+    installed = tmp_path / "etc" / "ipython" / "ipython_kernel_config.json"
+    installed.parent.mkdir(parents=True)
+    installed.write_text('{"IPKernelApp": {"capture_fd_output": true}}')
+    [(ok, message)] = doctor.check_kernel_config(tmp_path)
+    assert not ok and "differs" in message
+    installed.write_text((doctor.REPO / "cnncourse" / "jupyter" / "ipython_kernel_config.json").read_text())
+    [(ok, message)] = doctor.check_kernel_config(tmp_path)
+    assert ok and str(installed) in message

@@ -5,9 +5,9 @@ For each chapter, ONE autograde run grades these submissions:
 - "release": the student notebooks, untouched -> 0 on every grade cell, and the run completes;
 - the entries of tests/mistakes.py for the chapter, packed into as few submissions as they can share (see
   group_mistakes) -> 0 on exactly the cells in the `loses` of its mistakes (exactly the points of `keeps` on
-  partial-credit cells), full marks elsewhere in the notebooks that carry a mistake. A mistake submission holds only those notebooks: an unchanged notebook would
-  be the "source" submission's again (each notebook runs in a kernel of its own), so the others are left out and
-  score 0, as nbgrader scores a notebook that was not submitted.
+  partial-credit cells), full marks elsewhere in the notebooks that carry a mistake. A mistake submission holds
+  only those notebooks: an unchanged notebook would be the "source" submission's again (each notebook runs in a
+  kernel of its own), so the others are left out and score 0, as nbgrader scores a notebook that was not submitted.
 Real chapters train Keras models in fast mode, so a chapter takes a minute or two.
 The terminal summary lists the chapters that ran and the planned chapters that are not in source/ yet.
 """
@@ -90,11 +90,14 @@ def group_mistakes(mistakes, notebooks):
     Returns:
         list of lists of Mistake, in the order of `mistakes`.
     """
+    uses = {}  # notebook name -> cell_uses, read once per notebook
+
     def clashes(a, b):
         if a.notebook != b.notebook:
             return False
         nb = notebooks[a.notebook]
-        return a.cell_grade_id in reaches(nb, b) or b.cell_grade_id in reaches(nb, a)
+        known = uses.setdefault(a.notebook, cell_uses(nb))
+        return a.cell_grade_id in reaches(nb, b, known) or b.cell_grade_id in reaches(nb, a, known)
 
     groups = []
     for mistake in mistakes:
@@ -107,25 +110,38 @@ def group_mistakes(mistakes, notebooks):
     return groups
 
 
-def reaches(nb, mistake):
+def cell_uses(nb):
+    """What each graded cell of a notebook names and what each solution cell defines.
+
+    Returns:
+        (names, defined): names {grade_id: identifiers its code names}, defined {grade_id of a solution cell: names
+        of the functions and classes it defines}.
+    """
+    graded = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")]
+    names = {c.metadata["nbgrader"]["grade_id"]: _names(c.source) for c in graded}
+    defined = {c.metadata["nbgrader"]["grade_id"]: set(re.findall(r"^\s*(?:def|class)\s+(\w+)", c.source, re.M))
+               for c in graded if c.metadata["nbgrader"].get("solution")}
+    return names, defined
+
+
+def reaches(nb, mistake, uses=None):
     """grade_ids of the solution cells whose definitions the mistake's cell or its lost grade cells use.
 
     A cell uses a solution cell when its code (not its strings or comments) names a function or class that the
     solution cell defines; the use is followed through solution cells (conv_backward's cell uses zero_pad's). The
     mistake's own cell is included.
+    Args:
+        nb: the source notebook; uses: its cell_uses(nb), when already computed.
     Returns:
         set of grade_ids.
     """
-    graded = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")]
-    cells = {c.metadata["nbgrader"]["grade_id"]: c.source for c in graded}
-    defined = {c.metadata["nbgrader"]["grade_id"]: set(re.findall(r"^\s*(?:def|class)\s+(\w+)", c.source, re.M))
-               for c in graded if c.metadata["nbgrader"].get("solution")}
+    names, defined = uses or cell_uses(nb)
     reached, todo = set(), [mistake.cell_grade_id, *mistake.expected]
     while todo:
         gid = todo.pop()
-        words = _names(cells.get(gid, ""))
-        for other, names in defined.items():
-            if other not in reached and (other == gid or names & words):
+        words = names.get(gid, set())
+        for other, names_defined in defined.items():
+            if other not in reached and (other == gid or names_defined & words):
                 reached.add(other)
                 todo.append(other)
     return reached

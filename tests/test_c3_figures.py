@@ -9,7 +9,8 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from cnncourse.data.scenes import make_scenes  # noqa: E402
-from cnncourse.experiments.c3_figures import plot_detections, plot_encoding, plot_loss, show_scenes  # noqa: E402
+from cnncourse.data.scene_crops import scene_crops  # noqa: E402
+from cnncourse.experiments.c3_figures import plot_detections, plot_encoding, plot_loss, show_crops, show_scenes  # noqa: E402
 from cnncourse.ops.c3_boxes import encode_box  # noqa: E402
 
 
@@ -56,4 +57,19 @@ def test_plot_loss_has_one_point_per_epoch():
     fig = plot_loss([4.0, 2.0, 1.0], "loss")
     x, y = fig.axes[0].lines[0].get_data()
     assert list(x) == [1, 2, 3] and list(y) == [4.0, 2.0, 1.0] and fig.axes[0].get_xlabel() == "epoch"
+    plt.close(fig)
+
+
+def test_show_crops_puts_each_class_in_its_row():
+    crops = scene_crops(make_scenes(10, seed=4), side=32, seed=0)
+    fig = show_crops(crops, per_class=3, title="crops")
+    assert fig._suptitle.get_text() == "crops"
+    rows = np.array(fig.axes).reshape(4, 3)
+    for label, row in enumerate(rows):
+        assert row[0].get_ylabel() == crops["class_names"][label]
+        members = np.flatnonzero(crops["labels"] == label)[:3]
+        shown = [ax.images[0].get_array() for ax in row if ax.images]
+        assert len(shown) == len(members)
+        for image, index in zip(shown, members):
+            np.testing.assert_array_equal(image, crops["images"][index])
     plt.close(fig)

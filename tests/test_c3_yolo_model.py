@@ -7,8 +7,10 @@ import tensorflow as tf
 from keras import ops
 
 from cnncourse.data.scenes import make_scenes
-from cnncourse.experiments.c3_detection import DETECTION_TRAINING, scene_targets, train_yolo
-from cnncourse.models.c3_yolo import ANCHORS, predict_boxes, space_to_depth, yolo_head, yolo_loss, yolo_model
+from cnncourse.experiments.c3_detection import (DETECTION_TRAINING, IOU_THRESHOLDS, fit_with_frozen_backbone,
+                                                scene_targets, train_yolo)
+from cnncourse.models.c3_yolo import (ANCHORS, backbone_classifier, backbone_layer_names, copy_backbone, predict_boxes,
+                                      space_to_depth, yolo_head, yolo_loss, yolo_model)
 from cnncourse.ops.c3_map import mean_average_precision
 
 
@@ -103,6 +105,60 @@ def test_training_runs_in_grade_mode_and_reports_its_figures():
     result = train_yolo(DETECTION_TRAINING["grade"], seed=0)
     assert len(result["history"]) == 1 and np.isfinite(result["history"][0])
     assert 0 <= result["map"] <= 1 and len(result["per_class"]) == 3 and result["images_per_second"] > 0
+    assert sorted(result["maps"]) == sorted(IOU_THRESHOLDS) and result["maps"][0.5] == (result["map"], result["per_class"])
+    # a looser IoU threshold can only match more detections
+    assert result["maps"][0.3][0] >= result["maps"][0.5][0] >= result["maps"][0.7][0]
+    pretraining = result["pretraining"]
+    assert pretraining["class_names"] == ["background", "digit", "square", "disc"] and pretraining["crops"] > 64
+    assert 0 <= pretraining["accuracy"] <= 1 and "model" not in pretraining
+
+
+def test_training_without_pretraining_skips_it():
+    result = train_yolo({**DETECTION_TRAINING["grade"], "pretrain_epochs": 0}, seed=0)
+    assert result["pretraining"] is None and np.isfinite(result["history"][0])
+
+
+def stage4(model):
+    """The model up to its fourth stage's activation (before the pool), the passthrough's input."""
+    return keras.Model(model.inputs, model.get_layer("leaky4").output)
+
+
+def test_copied_backbone_computes_what_the_classifier_computed():
+    classifier = backbone_classifier(48, 4)
+    # move the batch-norm statistics and the weights away from their initial values, so a copy is visible
+    for layer in classifier.layers:
+        layer.set_weights([w + np.random.default_rng(len(layer.name)).normal(0, 0.1, w.shape).astype(w.dtype) ** 2
+                           for w in layer.get_weights()])
+    detector = yolo_model(48, 3, 3)  # the crops' size, so both networks take the same images
+    assert copy_backbone(classifier, detector) == backbone_layer_names()
+    images = np.random.default_rng(1).random((2, 48, 48, 3)).astype(np.float32)
+    np.testing.assert_allclose(stage4(detector).predict(images, verbose=0),
+                               stage4(classifier).predict(images, verbose=0), rtol=1e-5, atol=1e-5)
+    assert not np.allclose(stage4(yolo_model(48, 3, 3)).predict(images, verbose=0),
+                           stage4(detector).predict(images, verbose=0), atol=1e-3)
+
+
+def test_copy_backbone_names_a_missing_or_misshapen_layer():
+    with pytest.raises(ValueError, match="conv1"):
+        copy_backbone(backbone_classifier(48, 4), keras.Sequential([keras.Input((8,)), keras.layers.Dense(2)]))
+    other = keras.Model(*(lambda i: (i, keras.layers.Conv2D(8, 3, name="conv1")(i)))(keras.Input((16, 16, 3))))
+    with pytest.raises(ValueError, match="shapes"):
+        copy_backbone(other, backbone_classifier(48, 4))
+
+
+def test_the_frozen_phase_trains_the_head_and_leaves_the_backbone_alone():
+    scenes = make_scenes(8, size=96, seed=2)
+    targets, _ = scene_targets(scenes)
+    model = yolo_model(96, 3, 3)
+    before = {layer.name: [w.copy() for w in layer.get_weights()] for layer in model.layers if layer.weights}
+    settings = {"freeze_epochs": 1, "batch_size": 4, "learning_rate": 1e-2}
+    assert fit_with_frozen_backbone(model, scenes["images"], targets, settings) > 0
+    backbone = set(backbone_layer_names())
+    for name, weights in before.items():
+        unchanged = all(np.array_equal(w, v) for w, v in zip(weights, model.get_layer(name).get_weights()))
+        assert unchanged == (name in backbone), name
+    assert all(layer.trainable for layer in model.layers)  # unfrozen for the next phase
+    assert fit_with_frozen_backbone(model, scenes["images"], targets, {**settings, "freeze_epochs": 0}) == 0.0
 
 
 @pytest.mark.parametrize("kwargs, words", [({"image_size": 100}, "multiple of 16"), ({"n_classes": 0}, "n_classes")])

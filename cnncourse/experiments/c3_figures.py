@@ -125,3 +125,29 @@ def plot_loss(history, title="Training loss"):
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     return fig
+
+
+def show_crops(crops, per_class=6, title="Pretraining crops, one row per class"):
+    """The first per_class crops of each class of a scene_crops dict, one row per class, the class name on the left.
+
+    Args:
+        crops: dict with "images" (n, side, side, 3), "labels" (n,) and "class_names", from scene_crops.
+        per_class: crops shown per row, int >= 1 (a class with fewer shows what it has).
+    Returns:
+        matplotlib Figure with len(class_names) rows of per_class panels.
+    """
+    import matplotlib.pyplot as plt
+
+    names = crops["class_names"]
+    fig, axes = plt.subplots(len(names), per_class, figsize=(1.3 * per_class, 1.4 * len(names)),
+                             layout="constrained", squeeze=False)
+    for row, name in enumerate(names):
+        members = np.flatnonzero(crops["labels"] == row)[:per_class]
+        for col, ax in enumerate(axes[row]):
+            if col < len(members):
+                ax.imshow(crops["images"][members[col]])
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[row, 0].set_ylabel(name)
+    fig.suptitle(title)
+    return fig

@@ -22,6 +22,7 @@ from cnncourse.ops.validate import require_array, require_int
 CELL = 16  # pixels per grid cell: the network halves the image four times
 # (height, width) of the anchors in cells, for objects of 14 to 40 pixels: small square, large square, tall.
 ANCHORS = np.array([[1.3, 1.3], [2.2, 2.2], [2.0, 1.3]], dtype=np.float32)
+BACKBONE_FILTERS = (16, 32, 64, 128)  # filters of the four conv-pool stages
 MAX_LOG_SIZE = 4.0  # clip t_h, t_w before exp: a box at most e^4 anchors tall keeps early training finite
 
 
@@ -42,6 +43,73 @@ def space_to_depth(x, name):
     x = layers.Reshape((height // 2, 2, width // 2, 2, channels), name=f"{name}_blocks")(x)
     x = layers.Permute((1, 3, 2, 4, 5), name=f"{name}_gather")(x)  # (G, G, 2, 2, C): the block's pixels together
     return layers.Reshape((height // 2, width // 2, 4 * channels), name=name)(x)
+
+
+def backbone_stages(x):
+    """The four conv-BN-LeakyReLU-pool stages shared by yolo_model and backbone_classifier (layers conv1..4, bn1..4).
+
+    Args:
+        x: a Keras tensor (batch, H, W, 3), H and W multiples of 16.
+    Returns:
+        (pooled, fine): pooled (batch, H/16, W/16, 128) after the fourth pool, fine (batch, H/8, W/8, 128) the fourth
+        stage before its pool (the passthrough's input).
+    """
+    for stage, filters in enumerate(BACKBONE_FILTERS, start=1):
+        x = conv_block(x, filters, 3, stage)
+        if stage == len(BACKBONE_FILTERS):
+            fine = x
+        x = layers.MaxPooling2D(2, name=f"pool{stage}")(x)
+    return x, fine
+
+
+def backbone_classifier(crop_size=48, n_classes=4):
+    """The YOLO backbone with a classification head, for pretraining on crops (cnncourse.data.scene_crops).
+
+    backbone_stages -> global average pooling -> Dense(n_classes, softmax). Its conv1..4 and bn1..4 layers have the
+    names and shapes of yolo_model's, so copy_backbone moves the learned weights into a detector.
+
+    Args:
+        crop_size: side of the square crops in pixels, a multiple of 16, >= 16.
+        n_classes: int >= 2 (the crops' classes, background included).
+    Returns:
+        keras.Model mapping (batch, crop_size, crop_size, 3) to class probabilities (batch, n_classes).
+    """
+    crop_size = require_int(crop_size, "crop_size", CELL)
+    if crop_size % CELL:
+        raise ValueError(f"crop_size must be a multiple of {CELL}, got {crop_size}")
+    inputs = keras.Input((crop_size, crop_size, 3), name="crop")
+    x, _ = backbone_stages(inputs)
+    x = layers.GlobalAveragePooling2D(name="average")(x)
+    outputs = layers.Dense(require_int(n_classes, "n_classes", 2), activation="softmax", name="crop_class")(x)
+    return keras.Model(inputs, outputs, name="yolo_backbone_classifier")
+
+
+def backbone_layer_names():
+    """Names of the layers with weights that backbone_stages makes: conv1, bn1, ..., conv4, bn4."""
+    return [f"{kind}{stage}" for stage in range(1, len(BACKBONE_FILTERS) + 1) for kind in ("conv", "bn")]
+
+
+def copy_backbone(source, target):
+    """Copy the weights of the backbone layers (backbone_layer_names) from one model into another, by name.
+
+    Args:
+        source, target: Keras models that both hold those layers (backbone_classifier, yolo_model).
+    Returns:
+        the list of layer names copied.
+    Raises:
+        ValueError: a layer is missing from either model or its weights have other shapes.
+    """
+    names = backbone_layer_names()
+    for name in names:
+        try:
+            weights, layer = source.get_layer(name).get_weights(), target.get_layer(name)
+        except ValueError as err:
+            raise ValueError(f"copy_backbone needs layer {name!r} in both models: {err}") from err
+        if [w.shape for w in weights] != [tuple(w.shape) for w in layer.weights]:
+            raise ValueError(f"layer {name!r} has weights of shapes {[w.shape for w in weights]} in the source and "
+                             f"{[tuple(w.shape) for w in layer.weights]} in the target")
+        layer.set_weights(weights)
+    return names
 
 
 def yolo_model(image_size=96, n_anchors=len(ANCHORS), n_classes=3):
@@ -70,12 +138,7 @@ def yolo_model(image_size=96, n_anchors=len(ANCHORS), n_classes=3):
         raise ValueError(f"image_size must be a multiple of {CELL}, got {image_size}")
     n_anchors, n_classes = require_int(n_anchors, "n_anchors", 1), require_int(n_classes, "n_classes", 1)
     inputs = keras.Input((image_size, image_size, 3), name="image")
-    x = inputs
-    for stage, filters in enumerate((16, 32, 64, 128), start=1):
-        x = conv_block(x, filters, 3, stage)
-        if stage == 4:
-            fine = x  # (2S, 2S, 128), kept for the passthrough
-        x = layers.MaxPooling2D(2, name=f"pool{stage}")(x)
+    x, fine = backbone_stages(inputs)
     x = conv_block(x, 128, 3, 5)
     x = conv_block(x, 128, 3, 6)
     fine = space_to_depth(conv_block(fine, 64, 1, "_passthrough"), "passthrough")

@@ -54,6 +54,11 @@ def truths_of(scenes):
     return [{"boxes": b, "labels": lab} for b, lab in zip(scenes["boxes"], scenes["labels"])]
 
 
+def cosine_adam(learning_rate, steps):
+    """Adam whose learning rate falls from learning_rate to 0 along a cosine over `steps` optimizer steps."""
+    return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps))
+
+
 def pretrain_backbone(train, test, settings, seed=0):
     """Train backbone_classifier on crops of the training scenes; measure its accuracy on crops of held-out scenes.
 
@@ -69,8 +74,7 @@ def pretrain_backbone(train, test, settings, seed=0):
     held_out = scene_crops(test, CROP_SIDE, seed=seed + 1)
     model = backbone_classifier(CROP_SIDE, len(crops["class_names"]))
     steps = settings["pretrain_epochs"] * -(-len(crops["labels"]) // settings["batch_size"])
-    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(settings["learning_rate"], steps)),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=cosine_adam(settings["learning_rate"], steps), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
     history = model.fit(crops["images"], crops["labels"], epochs=settings["pretrain_epochs"],
                         batch_size=settings["batch_size"], verbose=0).history
@@ -138,8 +142,7 @@ def train_yolo(settings, seed=0):
         seconds += pretraining["seconds"]
         seconds += fit_with_frozen_backbone(model, train["images"], targets, settings)
     steps = settings["epochs"] * -(-settings["n_train"] // settings["batch_size"])
-    schedule = keras.optimizers.schedules.CosineDecay(settings["learning_rate"], steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=yolo_loss())  # recompiled: trainable changed
+    model.compile(optimizer=cosine_adam(settings["learning_rate"], steps), loss=yolo_loss())  # recompiled: trainable changed
     start = time.perf_counter()
     history = model.fit(train["images"], targets, epochs=settings["epochs"], batch_size=settings["batch_size"],
                         verbose=0).history

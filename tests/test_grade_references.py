@@ -1,9 +1,9 @@
 """A graded function that merely calls the course's reference implementation scores 0 and is flagged.
 
 Graded with `cnncourse grade` on a scratch course of the real Chapter 1 (its first notebook only: the second is
-reported missing): one student submits the solution, one lets `zero_pad` call cnncourse.ops.conv.zero_pad, and
-one binds `conv_single_step` to the package's function outright. The solution proves the guard flags none of the
-course's own code.
+reported missing): one student submits the solution, one lets `zero_pad` call cnncourse.ops.conv.zero_pad, one
+binds `conv_single_step` to the package's function outright, and one lets `output_size` call the package's twin of it
+(cnncourse.ops.twins.window_count). The solution proves the guard flags none of the course's own code.
 """
 
 import copy
@@ -21,7 +21,7 @@ NB = "c1_1_convolution_numpy"
 # hidden tests run with the course's zero_pad, and their public checks find that the chain passes with it, so they keep
 # their points and only zero_pad loses. Using the package's conv_single_step inside one's own conv_forward is allowed
 # too (only the copied function loses its points).
-CALLERS = {"zero_pad_tests": set(), "conv_single_step_tests": set()}
+CALLERS = {"zero_pad_tests": set(), "conv_single_step_tests": set(), "output_size_tests": set()}
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +40,14 @@ def graded(tmp_path_factory):
     for cell in alias[NB].cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "conv_single_step":
             cell.source = "from cnncourse.ops.conv import conv_single_step"
+    twin = edit_cell(mine, "output_size", "### BEGIN SOLUTION\n",  # the package's own version, not the reference
+                     "### BEGIN SOLUTION\n    from cnncourse.ops.twins import window_count\n"
+                     "    return window_count(n, f, pad, stride)\n")
     incoming = tmp_path_factory.mktemp("in")
     put_submission(incoming, "solution", {f"{NB}.ipynb": mine[NB]}, chapter=CH)
     put_submission(incoming, "calls", {f"{NB}.ipynb": calls[NB]}, chapter=CH)
     put_submission(incoming, "alias", {f"{NB}.ipynb": alias[NB]}, chapter=CH)
+    put_submission(incoming, "twin", {f"{NB}.ipynb": twin[NB]}, chapter=CH)
     return grade(incoming, course_dir=root / "course", workers=2), src
 
 
@@ -59,14 +63,18 @@ def test_the_solution_is_not_flagged_and_gets_every_point_of_its_notebook(graded
     assert {gid: s for (nb, gid), (s, _) in solution.cells.items() if nb == NB} == _points(src)
 
 
-@pytest.mark.parametrize("student, function", [("calls", "zero_pad_tests"), ("alias", "conv_single_step_tests")])
-def test_calling_the_reference_scores_zero_for_it_and_is_flagged(graded, student, function):
+@pytest.mark.parametrize("student, function, said", [
+    ("calls", "zero_pad_tests", "reference implementation cnncourse.ops.conv.zero_pad"),
+    ("alias", "conv_single_step_tests", "reference implementation cnncourse.ops.conv.conv_single_step"),
+    ("twin", "output_size_tests", "own version of output_size, cnncourse.ops.twins.window_count"),
+])
+def test_calling_the_reference_scores_zero_for_it_and_is_flagged(graded, student, function, said):
     report, src = graded
     result = report.get(student, CH)
     assert result.status == GRADED and not result.ok, result.line()
     flagged = {gid for _, gid, _ in result.flagged}
     assert function in flagged and flagged <= {function} | CALLERS[function], result.line()
-    assert "reference implementation cnncourse.ops.conv" in " ".join(m for _, _, m in result.flagged)
+    assert said in " ".join(m for _, _, m in result.flagged)
     points = _points(src)
     for gid, full in points.items():
         expected = 0 if gid in {function} | CALLERS[function] else full

@@ -169,7 +169,7 @@ def test_partial_credit_is_judged_part_by_part(tmp_path):
 
 def test_a_check_handed_a_model_is_left_to_the_kernel_only_where_that_is_allowed(tmp_path):
     opaque = {"kind": "data", "value": {"t": "opaque", "type": "a keras.Model"}}
-    for check, allowed in (("cnncourse.checks.c2_classic.public_local_response_normalization", True),
+    for check, allowed in (("cnncourse.checks.c2_augment.public_data_augmenter", True),
                            ("cnncourse.checks.c1_convolution.public_output_size", False)):
         with pytest.raises(judge.Unjudgeable if allowed else judge.RecordProblem):
             judge._substitute(judge.Placeholder("x"), opaque, [], check)
@@ -217,7 +217,7 @@ def test_a_keras_model_travels_as_its_configuration_and_is_built_again():
 def test_a_model_that_cannot_be_built_again_is_opaque_only_where_models_may_be():
     tree = {"t": "keras_model", "config": '{"class_name": "NoSuchLayer", "config": {}}'}
     with pytest.raises(judge.Unjudgeable):
-        judge._decoded(tree, [], "cnncourse.checks.c2_classic.public_local_response_normalization")
+        judge._decoded(tree, [], "cnncourse.checks.c2_augment.public_data_augmenter")
     with pytest.raises(judge.RecordProblem):
         judge._decoded(tree, [], "cnncourse.checks.c1_convolution.public_output_size")
 
@@ -452,6 +452,123 @@ def test_a_lambda_of_a_keras_op_is_rebuilt_and_judged(tmp_path):
 
     error, verdict = _judged(tmp_path, c5_verification, PAIR_CELL, {"pair_classifier": pair_classifier})
     assert error is None and (verdict.score, verdict.record_problem) == (1.0, False), verdict
+
+
+ALEXNET_CELL = "checks.hidden_alexnet(alexnet)"
+
+
+def _notebook_alexnet(lrn_after_pool=False, fc7_activation="relu", lrn_call=None):
+    """Chapter 2's alexnet with a LocalResponseNormalization class as a notebook defines it (module __main__, whose
+    configuration Keras writes without a module); lrn_after_pool and a linear fc7 are typical mistakes, and
+    lrn_call replaces the class's computation (a wrong LRN, graded by its own exercise only)."""
+    import keras
+    from keras import layers
+
+    from cnncourse.models.c2_classic import LocalResponseNormalization as Reference
+
+    notebook_class = type("LocalResponseNormalization", (Reference,), {"__module__": "__main__"})
+    if lrn_call is not None:
+        notebook_class.call = lrn_call
+
+    def alexnet(input_shape=(227, 227, 3), n_classes=1000):
+        inputs = keras.Input(shape=input_shape, name="image")
+        x = inputs
+        for k, (filters, f, kwargs) in enumerate(((96, 11, {"strides": 4}), (256, 5, {"padding": "same"})), start=1):
+            x = layers.Conv2D(filters, f, activation="relu", name=f"conv{k}", **kwargs)(x)
+            pool = layers.MaxPooling2D(pool_size=3, strides=2, name=f"pool{k}")
+            lrn = notebook_class(name=f"lrn{k}")
+            x = lrn(pool(x)) if lrn_after_pool else pool(lrn(x))
+        for k, filters in ((3, 384), (4, 384), (5, 256)):
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{k}")(x)
+        x = layers.Flatten(name="flatten")(layers.MaxPooling2D(pool_size=3, strides=2, name="pool5")(x))
+        x = layers.Dropout(0.5, name="drop6")(layers.Dense(4096, activation="relu", name="fc6")(x))
+        x = layers.Dropout(0.5, name="drop7")(layers.Dense(4096, activation=fc7_activation, name="fc7")(x))
+        return keras.Model(inputs, layers.Dense(n_classes, activation="softmax", name="predictions")(x))
+
+    return alexnet
+
+
+@pytest.mark.parametrize("mistake", ["none", "lrn after pool", "fc7 linear", "wrong lrn"])
+def test_alexnet_with_the_notebooks_lrn_class_is_judged_outside_the_kernel(tmp_path, mistake):
+    from cnncourse.checks import c2_classic
+
+    assert not judge.may_be_opaque("cnncourse.checks.c2_classic.hidden_alexnet")
+    alexnet = _notebook_alexnet(lrn_after_pool=mistake == "lrn after pool",
+                                fc7_activation=None if mistake == "fc7 linear" else "relu",
+                                lrn_call=(lambda self, inputs: inputs * 2.0) if mistake == "wrong lrn" else None)
+    error, verdict = _judged(tmp_path, c2_classic, ALEXNET_CELL, {"alexnet": alexnet})
+    wiring_right = mistake in ("none", "wrong lrn")  # a wrong LRN costs the LRN exercise only (one mistake, one loss)
+    assert (error is None) == wiring_right, error
+    assert (verdict.score, verdict.record_problem) == ((1.0 if wiring_right else 0.0), False), verdict
+
+
+LRN_CELL = "checks.public_local_response_normalization(LocalResponseNormalization)\n" \
+           "checks.hidden_local_response_normalization(LocalResponseNormalization)"
+
+
+def _notebook_lrn(kind):
+    """Chapter 2's LocalResponseNormalization as a notebook defines it: "right", "tf.nn" (calls the library's LRN,
+    which the exercise forbids), "alpha / n" (another library's convention) or "wraps around" (np.roll's window)."""
+    import keras
+
+    from cnncourse.models.c2_classic import LocalResponseNormalization as Reference
+
+    def call(self, inputs):
+        import tensorflow as tf
+
+        if kind == "tf.nn":
+            return tf.nn.local_response_normalization(inputs, self.depth_radius, self.bias, self.alpha, self.beta)
+        squares, r = keras.ops.square(inputs), self.depth_radius
+        if kind == "wraps around":
+            total = sum(keras.ops.roll(squares, shift, axis=-1) for shift in range(-r, r + 1))
+        else:  # zeros beyond the first and last channel
+            padded, n_C = keras.ops.pad(squares, [[0, 0], [0, 0], [0, 0], [r, r]]), inputs.shape[-1]
+            total = sum(padded[..., shift:shift + n_C] for shift in range(2 * r + 1))
+        alpha = self.alpha / (2 * r + 1) if kind == "alpha / n" else self.alpha
+        return inputs / keras.ops.power(self.bias + alpha * total, self.beta)
+
+    return type("LocalResponseNormalization", (Reference,), {"__module__": "__main__", "call": call})
+
+
+@pytest.mark.parametrize("kind", ["right", "tf.nn", "alpha / n", "wraps around"])
+def test_the_lrn_layer_class_is_judged_from_the_calls_to_the_layers_it_made(tmp_path, kind):
+    from cnncourse.checks import c2_classic
+
+    assert not judge.may_be_opaque("cnncourse.checks.c2_classic.hidden_local_response_normalization")
+    error, verdict = _judged(tmp_path, c2_classic, LRN_CELL, {"LocalResponseNormalization": _notebook_lrn(kind)})
+    assert (error is None) == (kind == "right"), error
+    assert (verdict.score, verdict.record_problem) == ((1.0 if kind == "right" else 0.0), False), verdict
+    manifest, _ = next(iter(_entries(tmp_path)))
+    made = manifest["args"]["0"]["calls"][0]["returned"]
+    assert made["t"] == "instance" and len(made["calls"]) == 1  # the layer it made, called once on the check's input
+
+
+def _entries(tmp_path):
+    return judge.Evidence(tmp_path).entries.values()
+
+
+def test_an_object_of_a_handed_class_read_beyond_its_calls_leaves_the_cell_to_the_kernel():
+    replayer = judge.InstanceReplayer({"name": "LRN object", "calls": []}, [], "cnncourse.checks.c2_classic.x")
+    with pytest.raises(judge.Unjudgeable):
+        replayer.depth_radius
+    with pytest.raises(judge.RecordProblem):  # called more often than recorded
+        replayer(np.zeros(3))
+
+
+def test_only_a_notebook_class_of_the_exercises_name_gets_the_courses_stand_in():
+    import json
+
+    from cnncourse.checks.architecture import rebuild_model
+
+    model = _notebook_alexnet()((67, 67, 3), 5)
+    config = json.loads(model.to_json())
+    rebuilt = evidence._rebuilt_model(json.dumps(config))
+    assert type(rebuilt.get_layer("lrn1")) is evidence.notebook_layer_stand_ins()["LocalResponseNormalization"]
+    with pytest.raises(ValueError):  # the kernel's own rule (expect_rebuildable) still refuses the notebook's class
+        rebuild_model(config)
+    renamed = json.loads(json.dumps(config).replace('"LocalResponseNormalization"', '"MyNormalization"'))
+    with pytest.raises(evidence.Unbuildable):
+        evidence._rebuilt_model(json.dumps(renamed))
 
 
 def _forge(found, cell, index, change):

@@ -2,16 +2,21 @@
 
 The package's widgets, experiments and YOLO pipeline use the twins, so that they also run in the student edition,
 whose graded bodies are stubs. These tests compare each twin with its reference on random cases, edges included,
-so the two cannot drift apart; and a scan proves that no machinery module calls a graded function any more.
+so the two cannot drift apart; and a scan proves that no machinery module calls a graded function any more. The
+grader guards each twin like its reference: a graded function that merely calls its own twin is caught.
 """
 
 import ast
 from pathlib import Path
 
 import keras
+import nbformat
 import numpy as np
 import pytest
 
+from cnncourse.grading import tripwire
+from cnncourse.grading.course import REPO
+from cnncourse.grading.notebooks import references
 from cnncourse.grading.student import graded_functions
 from cnncourse.models import c2_classic, c2_inception, c3_landmarks, c3_localization, c4_unet, c5_faces, c5_verification
 from cnncourse.models import twins as model_twins
@@ -284,3 +289,43 @@ def test_transfer_twins_do_what_add_new_head_and_unfreeze_top_do():
     for n_layers in (0, 1, 3):
         assert c2_transfer.unfreeze_top(ours, n_layers) == model_twins.unfreeze_last(theirs, n_layers)
         assert evidence.trainable_flags(ours) == evidence.trainable_flags(theirs)
+
+
+# --- the grader guards the twins like the references (grading/tripwire.py) -----------------------------------------
+
+def _all_references():
+    """The dotted references of every graded function of the source notebooks."""
+    return {dotted for path in sorted((REPO / "source").glob("*/*.ipynb"))
+            for _, _, dotted in references(nbformat.read(str(path), as_version=4))}
+
+
+def test_every_twin_stands_in_for_a_graded_reference_of_the_notebooks():
+    import importlib
+
+    graded = _all_references()
+    twins_found = tripwire.twins_of(graded)
+    for module_name in tripwire.MIRROR_MODULES:
+        for twin, reference in importlib.import_module(module_name).MIRRORS.items():
+            assert reference in graded, (twin, reference)  # a renamed exercise must not leave its twin unguarded
+            assert (f"{module_name}.{twin}", reference) in twins_found
+    assert len(twins_found) >= 24
+
+
+def _notebook_function(name, body, **names):
+    """A function called `name` compiled as a notebook cell is (ipykernel's file name), with `names` as globals."""
+    namespace = dict(names)
+    exec(compile(f"def {name}(*args):\n    {body}\n", "/tmp/ipykernel_4242/1234.py", "exec"), namespace)  # noqa: S102
+    return namespace[name]
+
+
+def test_a_graded_function_that_calls_its_own_twin_is_caught_and_another_exercises_twin_is_not(monkeypatch):
+    for module, attribute in ((twins, "window_count"), (twins, "box_iou"), (conv, "output_size"), (c3_boxes, "iou")):
+        monkeypatch.setattr(module, attribute, getattr(module, attribute))  # install wraps them: restored after the test
+    installed, problems = tripwire.install(["cnncourse.ops.conv.output_size", "cnncourse.ops.c3_boxes.iou"])
+    assert not problems and {"cnncourse.ops.twins.window_count", "cnncourse.ops.twins.box_iou"} <= set(installed)
+    own = _notebook_function("output_size", "return window_count(*args)", window_count=twins.window_count)
+    with pytest.raises(tripwire.ReferenceCallError, match="own version of output_size, cnncourse.ops.twins"):
+        own(6, 3, 0, 1)
+    other = _notebook_function("non_max_suppression", "return iou(*args)", iou=twins.box_iou)  # as c3_3 does
+    assert other([0, 0, 2, 2], [1, 1, 3, 3]) == pytest.approx(1 / 7)
+    assert twins.window_count(6, 3, 0, 1) == 4  # the package's own calls are not affected

@@ -166,8 +166,8 @@ ALEXNET_HINTS = {"lrn1": "lrn1 normalizes conv1's output (after its ReLU), befor
 
 def _check_alexnet(alexnet, input_shape, n_classes, outputs):
     case = f"input_shape {input_shape}, n_classes {n_classes}"
-    # AlexNet holds the notebook's own LocalResponseNormalization class: the grader cannot rebuild it (its verdict
-    # stays the kernel's, judge.OPAQUE_CHECKS)
+    # AlexNet holds the notebook's own LocalResponseNormalization class, which Keras's safe mode does not rebuild: the
+    # grader builds the course's twin of that class in its place (grading/evidence.py, notebook_layer_stand_ins)
     model = _build(alexnet, "alexnet", input_shape, n_classes, rebuildable=False)
     expect_same_rows(layer_rows(model), alexnet_rows(input_shape, n_classes), "alexnet", case,
                      hint="conv1 is 11x11 stride 4 'valid'; the other convolutions are 'same'; pools are 3x3 stride 2")

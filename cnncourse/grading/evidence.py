@@ -23,7 +23,9 @@ What a student's function returns is recorded against the arguments the check ha
   tensors to the returned ones, a KERAS GRAPH; the judge applies copies of its layers, with the recorded weights,
   to its own input tensors (so its layers join the check's graph as the block's layers joined the kernel's);
 - a model built around a model or layer the check handed in (a given encoder) names that layer, and the judge puts
-  its own object in its place.
+  its own object in its place;
+- an object made by a CLASS handed to a check (a layer class of the notebook's) travels as the transcript of the
+  check's calls to that object (an INSTANCE transcript): the check is handed a recording stand-in for it.
 Any other value that is not data (a layer, a symbolic tensor made otherwise, a model of the notebook's own layer
 classes) is recorded as OPAQUE with its type.
 """
@@ -348,6 +350,24 @@ def _replayed_graph(model, inputs, replaced=None):
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
+@functools.lru_cache(maxsize=1)
+def notebook_layer_stand_ins():
+    """{class name: class}: the layer classes a graded notebook defines, which the judge builds as the course's twin.
+
+    Chapter 2's AlexNet holds the notebook's own LocalResponseNormalization class, which the grader does not run. Its
+    record names the class and its constructor's numbers (Keras writes them into the configuration), and the judge
+    builds the course's independent twin (cnncourse.models.twins.LocalResponseNorm) under the same name. That grades
+    AlexNet on its wiring, as the kernel's check does with the student's own class on both sides (one mistake, one
+    loss): the class itself is graded by its own exercise, which stays the kernel's (judge.OPAQUE_CHECKS).
+    """
+    from cnncourse.models.twins import LocalResponseNorm
+
+    twin = type("LocalResponseNormalization", (LocalResponseNorm,),
+                {"__doc__": "The judge's stand-in for a notebook's LocalResponseNormalization class.",
+                 "__module__": __name__})
+    return {"LocalResponseNormalization": twin}
+
+
 class Unbuildable(ValueError):
     """A recorded Keras model configuration that Keras cannot build again (unknown layer class, bad config)."""
 
@@ -364,7 +384,7 @@ def _rebuilt_model(config):
     except ValueError:
         raise ValueError("malformed model configuration in the record") from None
     try:
-        model = rebuild_model(parsed)
+        model = rebuild_model(parsed, notebook_layer_stand_ins())
     except ValueError as err:
         raise Unbuildable(f"the recorded model cannot be built again: {err}") from None
     setattr(model, REBUILT, True)  # its checks need not test again that it can be rebuilt
@@ -437,6 +457,13 @@ class RecordingFunction:
             self._transcript.append({"raised": [c.__name__ for c in type(err).__mro__], "message": str(err)[:2000],
                                      "effects": self._effects(args, kwargs, before, flags)})
             raise
+        if isinstance(self.__wrapped__, type) and isinstance(result, self.__wrapped__) and callable(result):
+            # a class handed to a check (Chapter 2's LRN layer): the object it made is what the check calls next,
+            # so the check gets a recording stand-in for it, whose calls are this call's INSTANCE transcript
+            calls = _Transcript(self._transcript.arrays)
+            self._transcript.append({"returned": {"t": "instance", "calls": calls},
+                                     "effects": self._effects(args, kwargs, before, flags)})
+            return RecordingFunction(result, calls)
         self._transcript.append({"returned": encode_returned(result, args, kwargs, self._transcript.arrays),
                                  "effects": self._effects(args, kwargs, before, flags)})
         return result

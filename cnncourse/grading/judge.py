@@ -35,11 +35,13 @@ from cnncourse.grading.evidence import (CHECK_PREFIXES, CHECKS_PACKAGE, ENTRY_SU
 # Keras models and blocks of Keras's own classes are rebuilt (evidence.py); a layer class written by the student is
 # not. A module name stands for all of its checks; tests/test_judge.py checks that every entry still exists.
 _OPAQUE_MODULES = ()
-# What cannot be rebuilt outside the notebook at all: a layer class written by the student (Chapter 2's local response
-# normalisation), and AlexNet, which holds it; and Chapter 2's augmentation pipeline, where a layer class of the
-# student's own (a hand-written mirror) is a correct answer. Being listed here only lets such a value leave the verdict
-# to the kernel: a pipeline of Keras's own layers is still rebuilt and judged outside it.
-_OPAQUE_SUBJECTS = {"c2_classic": ("local_response_normalization", "alexnet"), "c2_augment": ("data_augmenter",)}
+# What cannot be rebuilt outside the notebook at all: Chapter 2's augmentation pipeline, where a layer class of the
+# student's own (a hand-written mirror) is a correct answer, and whose check reads the pipeline's layers. Being listed
+# here only lets such a value leave the verdict to the kernel: a pipeline of Keras's own layers is still rebuilt and
+# judged outside it. The LRN layer class is judged from the transcript of the check's calls to the layers it made
+# (evidence.RecordingFunction), and AlexNet, which holds it, with the course's twin of that class
+# (evidence.notebook_layer_stand_ins).
+_OPAQUE_SUBJECTS = {"c2_augment": ("data_augmenter",)}
 OPAQUE_CHECKS = frozenset(
     [f"{CHECKS_PACKAGE}.{module}.*" for module in _OPAQUE_MODULES]
     + [f"{CHECKS_PACKAGE}.{module}.{kind}_{subject}" for module, subjects in _OPAQUE_SUBJECTS.items()
@@ -132,6 +134,9 @@ class Replayer:
         returned = call.get("returned")
         if isinstance(returned, dict) and returned.get("t") == "opaque":
             raise _opaque(self._check, returned)
+        if isinstance(returned, dict) and returned.get("t") == "instance":  # an object of a class handed to the check
+            return InstanceReplayer({"name": f"{self.__name__} object", "calls": returned.get("calls")}, self._arrays,
+                                    self._check)
         return _decoded(returned, self._arrays, self._check, dict(call_arguments(args, kwargs)))
 
     def _apply_effects(self, effects, args, kwargs):
@@ -168,6 +173,16 @@ class Replayer:
             raise RecordProblem(f"{self._check}: the recorded trainable flags of argument {key} do not fit its layers")
         for layer, (_, trainable) in zip(inner, flags):
             layer.trainable = trainable
+
+
+class InstanceReplayer(Replayer):
+    """Stands for an object that a class handed to a check made: its calls are replayed; reading any other attribute
+    of it (which the record does not hold) leaves the cell to the kernel."""
+
+    def __getattr__(self, attribute):
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        raise Unjudgeable(f"{self._check} reads {self.__name__}.{attribute}, which the record does not hold")
 
 
 def _decoded(tree, arrays, check, call=None):

@@ -16,6 +16,11 @@ The test cell then fails like any wrong answer, so the function's grade cells sc
 MARKER) lands in the autograded notebook, where the grader finds it and flags the submission in its report.
 Calls from the package itself (a model built from reference blocks, an experiment) are not affected, nor are a
 notebook's calls to the package's version of another notebook's function (Chapter 3's NMS uses the package's IoU).
+The package's TWINS of graded functions (cnncourse/ops/twins.py, cnncourse/models/twins.py, the vectorised
+convolution: working versions that the widgets and experiments use in the student edition) are guarded the same way,
+each under the name of the reference it stands in for (their MIRRORS tables): `def pair_classifier(encoder): return
+build_pair_model(encoder)` scores 0 like a call of the reference. A graded function may still call another
+exercise's twin (the NMS exercise computes its IoU with box_iou).
 This catches reuse, not obfuscation: the kernel is the student's, and determined code can unwrap the functions.
 """
 
@@ -47,21 +52,37 @@ def _is_check_handed(frame, guarded):
     return any(frame.f_locals.get(a) is guarded for a in arguments)
 
 
-def _wrap(function, dotted):
-    name = function.__name__
+# Modules whose MIRRORS dict maps a twin (a function of the module) to the dotted reference it stands in for.
+MIRROR_MODULES = ("cnncourse.ops.twins", "cnncourse.models.twins", "cnncourse.ops.vectorized")
+
+
+def twins_of(references):
+    """[(twin's dotted path, reference's dotted path)] of the package's twins that stand in for one of `references`."""
+    wanted, found = set(references), []
+    for module_name in MIRROR_MODULES:
+        mirrors = getattr(importlib.import_module(module_name), "MIRRORS", {})
+        found += [(f"{module_name}.{twin}", reference) for twin, reference in mirrors.items() if reference in wanted]
+    return found
+
+
+def _wrap(function, dotted, stands_for=None):
+    """The guarded wrapper of `function` (dotted: its path). stands_for: the dotted reference a twin stands in for,
+    whose name is then the notebook function that may not call it; None for a reference itself."""
+    name = stands_for.rpartition(".")[2] if stands_for else function.__name__
+    what = f"own version of {name}, {dotted}" if stands_for else f"reference implementation {dotted}"
 
     @functools.wraps(function)
     def guarded(*args, **kwargs):
         caller = sys._getframe(1)
         if caller.f_code.co_name == name and _is_notebook_code(caller.f_code.co_filename):
             raise ReferenceCallError(
-                f"{MARKER}: {caller.f_code.co_name} calls the course's reference implementation {dotted}: "
+                f"{MARKER}: {caller.f_code.co_name} calls the course's {what}: "
                 f"write the computation yourself; this function scores 0 points")
         frame = caller  # the checks' own frames, innermost first: was a check handed this very function to check?
         while frame is not None and frame.f_code.co_filename.startswith(_CHECKS_DIR):
             if _is_check_handed(frame, guarded):
                 raise ReferenceCallError(
-                    f"{MARKER}: {name} is the course's reference implementation {dotted}, not your own code: "
+                    f"{MARKER}: {name} is the course's {what}, not your own code: "
                     f"write it yourself; this function scores 0 points")
             frame = frame.f_back
         return function(*args, **kwargs)
@@ -71,13 +92,19 @@ def _wrap(function, dotted):
 
 
 def install(references):
-    """Replace each function named in `references` (dotted paths) by its guarded wrapper, in its module.
+    """Replace each function named in `references` (dotted paths), and each twin that stands in for one of them
+    (twins_of), by its guarded wrapper, in its module.
 
     Returns (installed, problems): the dotted names now guarded, and one message per name that could not be
     (module not importable, no such function). Installing twice does not wrap twice.
     """
     installed, problems = [], []
-    for dotted in references:
+    try:
+        twins = twins_of(references)
+    except Exception as err:  # noqa: BLE001 -- a twin module that cannot be imported must not stop the kernel
+        twins, problems = [], [f"twins: {type(err).__name__}: {err}"]
+    stands_for = dict(twins)
+    for dotted in list(references) + [twin for twin, _ in twins]:
         module_name, _, attribute = dotted.rpartition(".")
         try:
             module = importlib.import_module(module_name)
@@ -86,7 +113,7 @@ def install(references):
             problems.append(f"{dotted}: {type(err).__name__}: {err}")
             continue
         if not hasattr(function, "__cnncourse_reference__"):
-            setattr(module, attribute, _wrap(function, dotted))
+            setattr(module, attribute, _wrap(function, dotted, stands_for.get(dotted)))
         installed.append(dotted)
     return installed, problems
 

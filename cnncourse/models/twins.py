@@ -12,7 +12,7 @@ twin with its reference: same outputs under the same weights, same values on ran
 | landmark_vector | cnncourse.models.c3_landmarks.landmark_target |
 | localization_vector | cnncourse.models.c3_localization.localization_target |
 | build_lenet5, build_alexnet, LocalResponseNorm | cnncourse.models.c2_classic.lenet5, alexnet, LocalResponseNormalization |
-| build_inception_block | cnncourse.models.c2_inception.inception_block_model |
+| build_inception_block | cnncourse.models.c2_inception.inception_block_model (around inception_module) |
 | build_unet | cnncourse.models.c4_unet.unet_model |
 | build_face_encoder, mean_triplet_loss, mine_triplets | cnncourse.models.c5_faces.face_encoder, triplet_loss, semi_hard_triplets |
 | build_pair_model | cnncourse.models.c5_verification.pair_classifier |
@@ -25,6 +25,19 @@ import math
 import numpy as np
 import keras
 from keras import layers, ops
+
+# The table above as data: twin -> the graded reference it stands in for (see MIRRORS in cnncourse/ops/twins.py).
+MIRRORS = {"landmark_vector": "cnncourse.models.c3_landmarks.landmark_target",
+           "localization_vector": "cnncourse.models.c3_localization.localization_target",
+           "build_lenet5": "cnncourse.models.c2_classic.lenet5", "build_alexnet": "cnncourse.models.c2_classic.alexnet",
+           "build_inception_block": "cnncourse.models.c2_inception.inception_module",
+           "build_unet": "cnncourse.models.c4_unet.unet_model", "build_face_encoder": "cnncourse.models.c5_faces.face_encoder",
+           "mean_triplet_loss": "cnncourse.models.c5_faces.triplet_loss",
+           "mine_triplets": "cnncourse.models.c5_faces.semi_hard_triplets",
+           "build_pair_model": "cnncourse.models.c5_verification.pair_classifier",
+           "compound_multipliers": "cnncourse.models.c2_efficient.compound_scaling",
+           "frozen_with_head": "cnncourse.models.c2_transfer.add_new_head",
+           "unfreeze_last": "cnncourse.models.c2_transfer.unfreeze_top"}
 
 
 def landmark_vector(points, image_size):

@@ -23,6 +23,16 @@ twin against its graded reference on random cases, so the two cannot drift apart
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+# The table above as data: twin -> the graded reference it stands in for. The grader (grading/tripwire.py) guards each
+# twin under its reference's name, so a graded function that merely calls its own twin scores 0, like one that calls
+# the reference. Calling another exercise's twin stays allowed (the NMS exercise uses box_iou for its IoU).
+MIRRORS = {"window_count": "cnncourse.ops.conv.output_size",
+           "transpose_size": "cnncourse.ops.c4_transpose.transpose_output_size",
+           "pool2d": "cnncourse.ops.pool.pool_forward", "iou_matrix": "cnncourse.ops.c3_boxes.iou",
+           "box_iou": "cnncourse.ops.c3_boxes.iou", "best_class_scores": "cnncourse.ops.c3_boxes.filter_boxes",
+           "greedy_nms": "cnncourse.ops.c3_boxes.non_max_suppression", "cell_of_box": "cnncourse.ops.c3_boxes.encode_box",
+           "anchor_match": "cnncourse.ops.c3_boxes.best_anchor", "crop_views": "cnncourse.ops.c2_multicrop.multi_crop"}
+
 from cnncourse.ops.validate import require_choice, require_int, require_window_fits
 
 

@@ -11,6 +11,8 @@ import numpy as np
 from cnncourse.ops.twins import window_count
 from cnncourse.ops.validate import require_array, require_hparams
 
+MIRRORS = {"conv_forward_vectorized": "cnncourse.ops.conv.conv_forward"}  # as in cnncourse/ops/twins.py
+
 
 def conv_forward_vectorized(A_prev, W, b, hparams):
     """Same contract as cnncourse.ops.conv.conv_forward, with f * f matrix products instead of loops.

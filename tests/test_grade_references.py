@@ -3,7 +3,9 @@
 Graded with `cnncourse grade` on a scratch course of the real Chapter 1 (its first notebook only: the second is
 reported missing): one student submits the solution, one lets `zero_pad` call cnncourse.ops.conv.zero_pad, one
 binds `conv_single_step` to the package's function outright, and one lets `output_size` call the package's twin of it
-(cnncourse.ops.twins.window_count). The solution proves the guard flags none of the course's own code.
+(cnncourse.ops.twins.window_count). The solution proves the guard flags none of the course's own code. Then Chapter 2's
+ResNet notebook with a resnet50 that returns keras.applications.ResNet50 (the checks' own oracle, which passed every
+check before it was guarded): only that exercise scores 0, and it is flagged.
 """
 
 import copy
@@ -24,15 +26,21 @@ NB = "c1_1_convolution_numpy"
 CALLERS = {"zero_pad_tests": set(), "conv_single_step_tests": set(), "output_size_tests": set()}
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("c1")
-    shutil.copytree(REPO / "source" / CH, root / "source" / CH, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+def _course_with(tmp_path_factory, chapter):
+    """A course folder holding only `chapter`'s source, its assignment generated: returns (root, source notebooks)."""
+    root = tmp_path_factory.mktemp(chapter)
+    shutil.copytree(REPO / "source" / chapter, root / "source" / chapter,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     write_course_config(root / "course", root / "source", root / "release")
     with notebook_environment():
-        run = run_nbgrader("generate_assignment", load_course(root / "course"), CH, force=True)
+        run = run_nbgrader("generate_assignment", load_course(root / "course"), chapter, force=True)
     assert run.success, run.log
-    src = read_folder(root / "source" / CH)
+    return root, read_folder(root / "source" / chapter)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root, src = _course_with(tmp_path_factory, CH)
     mine = {NB: src[NB]}
     calls = edit_cell(mine, "zero_pad", "### BEGIN SOLUTION\n",
                       "### BEGIN SOLUTION\n    import cnncourse.ops.conv\n    return cnncourse.ops.conv.zero_pad(X, pad)\n")
@@ -80,3 +88,34 @@ def test_calling_the_reference_scores_zero_for_it_and_is_flagged(graded, student
         expected = 0 if gid in {function} | CALLERS[function] else full
         assert result.cell_score(gid, NB) == expected, f"{student} {gid}: {result.line()}"
     assert "FLAGGED" in report.summary()
+
+
+# --- Keras's own network handed in as the student's (Chapter 2's ResNet-50) -----------------------------------------
+
+CH2 = "c2_classic_nets"
+
+
+@pytest.fixture(scope="module")
+def graded_keras(tmp_path_factory):
+    """Chapter 2's ResNet notebook, its resnet50 returning keras.applications.ResNet50, graded by `cnncourse grade`."""
+    root, src = _course_with(tmp_path_factory, CH2)
+    name = next(n for n in src if n.startswith("c2_2"))
+    keras_own = edit_cell({name: src[name]}, "resnet50", "### BEGIN SOLUTION\n",
+                          "### BEGIN SOLUTION\n    return keras.applications.ResNet50(weights=None, "
+                          "input_shape=input_shape, classes=n_classes)\n")
+    incoming = tmp_path_factory.mktemp("in2")
+    put_submission(incoming, "keras", {f"{name}.ipynb": keras_own[name]}, chapter=CH2)
+    return grade(incoming, course_dir=root / "course", workers=1), src[name], name
+
+
+def test_kerass_own_resnet50_scores_zero_for_it_and_is_flagged(graded_keras):
+    report, src, name = graded_keras
+    result = report.get("keras", CH2)
+    assert result.status == GRADED, result.line()
+    assert {gid for _, gid, _ in result.flagged} == {"resnet50_tests"}, result.line()
+    assert "Keras's own version of resnet50" in " ".join(m for _, _, m in result.flagged)
+    for cell in src.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):  # every other exercise of the notebook keeps its points
+            expected = 0 if meta["grade_id"] == "resnet50_tests" else float(meta["points"])
+            assert result.cell_score(meta["grade_id"], name) == expected, (meta["grade_id"], result.line())

@@ -307,8 +307,12 @@ def test_every_twin_stands_in_for_a_graded_reference_of_the_notebooks():
     for module_name in tripwire.MIRROR_MODULES:
         for twin, reference in importlib.import_module(module_name).MIRRORS.items():
             assert reference in graded, (twin, reference)  # a renamed exercise must not leave its twin unguarded
-            assert (f"{module_name}.{twin}", reference) in twins_found
-    assert len(twins_found) >= 24
+            assert (f"{module_name}.{twin}", (reference,)) in twins_found
+    for builder, stands_for in tripwire.LIBRARY_MIRRORS.items():  # Keras's own builders of what an exercise builds
+        assert set(stands_for) <= graded and (builder, stands_for) in twins_found, builder
+        module_name, _, name = builder.rpartition(".")
+        assert callable(getattr(importlib.import_module(module_name), name))
+    assert len(twins_found) >= 29
 
 
 def _notebook_function(name, body, **names):
@@ -318,14 +322,34 @@ def _notebook_function(name, body, **names):
     return namespace[name]
 
 
-def test_a_graded_function_that_calls_its_own_twin_is_caught_and_another_exercises_twin_is_not(monkeypatch):
-    for module, attribute in ((twins, "window_count"), (twins, "box_iou"), (conv, "output_size"), (c3_boxes, "iou")):
-        monkeypatch.setattr(module, attribute, getattr(module, attribute))  # install wraps them: restored after the test
-    installed, problems = tripwire.install(["cnncourse.ops.conv.output_size", "cnncourse.ops.c3_boxes.iou"])
+@pytest.fixture
+def guarded():
+    """tripwire.install, as a grading kernel calls it, undone after the test."""
+    yield tripwire.install
+    tripwire.uninstall()
+
+
+def test_a_graded_function_that_calls_its_own_twin_is_caught_and_another_exercises_twin_is_not(guarded):
+    installed, problems = guarded(["cnncourse.ops.conv.output_size", "cnncourse.ops.c3_boxes.iou"])
     assert not problems and {"cnncourse.ops.twins.window_count", "cnncourse.ops.twins.box_iou"} <= set(installed)
     own = _notebook_function("output_size", "return window_count(*args)", window_count=twins.window_count)
-    with pytest.raises(tripwire.ReferenceCallError, match="own version of output_size, cnncourse.ops.twins"):
+    with pytest.raises(tripwire.ReferenceCallError, match="the course's own version of output_size, cnncourse.ops.tw"):
         own(6, 3, 0, 1)
     other = _notebook_function("non_max_suppression", "return iou(*args)", iou=twins.box_iou)  # as c3_3 does
     assert other([0, 0, 2, 2], [1, 1, 3, 3]) == pytest.approx(1 / 7)
     assert twins.window_count(6, 3, 0, 1) == 4  # the package's own calls are not affected
+
+
+def test_kerass_own_builder_of_an_exercise_is_caught_under_every_name_it_has(guarded):
+    from keras.src.applications import resnet
+
+    original = keras.applications.ResNet50
+    guarded(["cnncourse.models.c2_resnet.resnet50", "cnncourse.models.c2_resnet.identity_block"])
+    assert keras.applications.ResNet50 is resnet.ResNet50 is keras.applications.resnet50.ResNet50 is not original
+    for name, call in (("resnet50", "keras.applications.ResNet50(weights=None)"),
+                       ("identity_block", "residual_block_v1(*args)")):
+        notebook = _notebook_function(name, f"return {call}", keras=keras, residual_block_v1=resnet.residual_block_v1)
+        with pytest.raises(tripwire.ReferenceCallError, match=f"Keras's own version of .*{name}"):
+            notebook()
+    tripwire.uninstall()
+    assert keras.applications.ResNet50 is original and resnet.ResNet50 is original

@@ -20,7 +20,9 @@ The package's TWINS of graded functions (cnncourse/ops/twins.py, cnncourse/model
 convolution: working versions that the widgets and experiments use in the student edition) are guarded the same way,
 each under the name of the reference it stands in for (their MIRRORS tables): `def pair_classifier(encoder): return
 build_pair_model(encoder)` scores 0 like a call of the reference. A graded function may still call another
-exercise's twin (the NMS exercise computes its IoU with box_iou).
+exercise's twin (the NMS exercise computes its IoU with box_iou). So are Keras's own builders of what an exercise
+builds (LIBRARY_MIRRORS: `def vgg16(...): return keras.applications.VGG16(...)` would otherwise pass every check,
+since keras.applications is the checks' oracle).
 This catches reuse, not obfuscation: the kernel is the student's, and determined code can unwrap the functions.
 """
 
@@ -54,36 +56,52 @@ def _is_check_handed(frame, guarded):
 
 # Modules whose MIRRORS dict maps a twin (a function of the module) to the dotted reference it stands in for.
 MIRROR_MODULES = ("cnncourse.ops.twins", "cnncourse.models.twins", "cnncourse.ops.vectorized")
+# Keras's own builders of what an exercise asks the student to build (the checks' oracles): a graded function of that
+# name which calls one hands in Keras's answer, not its own. One builder may stand in for several exercises.
+LIBRARY_MIRRORS = {
+    "keras.src.applications.vgg16.VGG16": ("cnncourse.models.c2_classic.vgg16",),
+    "keras.src.applications.resnet.ResNet50": ("cnncourse.models.c2_resnet.resnet50",),
+    "keras.src.applications.resnet.residual_block_v1": ("cnncourse.models.c2_resnet.identity_block",
+                                                        "cnncourse.models.c2_resnet.convolutional_block"),
+    "keras.src.applications.mobilenet._depthwise_conv_block": ("cnncourse.models.c2_mobile.depthwise_separable_block",),
+    "keras.src.applications.mobilenet_v2._inverted_res_block": ("cnncourse.models.c2_mobile.inverted_residual_block",),
+}
+_PATCHED = []  # (module, attribute, original) of every wrapper install() put in place, for uninstall()
 
 
 def twins_of(references):
-    """[(twin's dotted path, reference's dotted path)] of the package's twins that stand in for one of `references`."""
+    """[(dotted path of a twin or library builder, (dotted references it stands in for))] for `references`: the
+    package's twins (MIRRORS of MIRROR_MODULES) and Keras's builders (LIBRARY_MIRRORS) of those graded functions."""
     wanted, found = set(references), []
     for module_name in MIRROR_MODULES:
         mirrors = getattr(importlib.import_module(module_name), "MIRRORS", {})
-        found += [(f"{module_name}.{twin}", reference) for twin, reference in mirrors.items() if reference in wanted]
+        found += [(f"{module_name}.{twin}", (reference,)) for twin, reference in mirrors.items() if reference in wanted]
+    found += [(dotted, tuple(r for r in stands if r in wanted)) for dotted, stands in LIBRARY_MIRRORS.items()
+              if wanted.intersection(stands)]
     return found
 
 
-def _wrap(function, dotted, stands_for=None):
-    """The guarded wrapper of `function` (dotted: its path). stands_for: the dotted reference a twin stands in for,
-    whose name is then the notebook function that may not call it; None for a reference itself."""
-    name = stands_for.rpartition(".")[2] if stands_for else function.__name__
-    what = f"own version of {name}, {dotted}" if stands_for else f"reference implementation {dotted}"
+def _wrap(function, dotted, stands_for=()):
+    """The guarded wrapper of `function` (dotted: its path). stands_for: the dotted references that a twin or library
+    builder stands in for, whose names are then the notebook functions that may not call it; () for a reference."""
+    names = {reference.rpartition(".")[2] for reference in stands_for} or {function.__name__}
+    owner = "the course's" if dotted.startswith("cnncourse.") else f"{dotted.partition('.')[0].capitalize()}'s"
+    what = f"{owner} own version of {' / '.join(sorted(names))}, {dotted}" if stands_for \
+        else f"the course's reference implementation {dotted}"
 
     @functools.wraps(function)
     def guarded(*args, **kwargs):
         caller = sys._getframe(1)
-        if caller.f_code.co_name == name and _is_notebook_code(caller.f_code.co_filename):
+        if caller.f_code.co_name in names and _is_notebook_code(caller.f_code.co_filename):
             raise ReferenceCallError(
-                f"{MARKER}: {caller.f_code.co_name} calls the course's {what}: "
+                f"{MARKER}: {caller.f_code.co_name} calls {what}: "
                 f"write the computation yourself; this function scores 0 points")
         frame = caller  # the checks' own frames, innermost first: was a check handed this very function to check?
         while frame is not None and frame.f_code.co_filename.startswith(_CHECKS_DIR):
             if _is_check_handed(frame, guarded):
                 raise ReferenceCallError(
-                    f"{MARKER}: {name} is the course's {what}, not your own code: "
-                    f"write it yourself; this function scores 0 points")
+                    f"{MARKER}: {frame.f_code.co_name[frame.f_code.co_name.index('_') + 1:]} is {what}, "
+                    f"not your own code: write it yourself; this function scores 0 points")
             frame = frame.f_back
         return function(*args, **kwargs)
 
@@ -92,8 +110,9 @@ def _wrap(function, dotted, stands_for=None):
 
 
 def install(references):
-    """Replace each function named in `references` (dotted paths), and each twin that stands in for one of them
-    (twins_of), by its guarded wrapper, in its module.
+    """Replace each function named in `references` (dotted paths), and each twin or library builder that stands in for
+    one of them (twins_of), by its guarded wrapper: in its module, and, for a library builder, in every module of its
+    library that binds it too (keras.applications.VGG16 is keras.src.applications.vgg16.VGG16).
 
     Returns (installed, problems): the dotted names now guarded, and one message per name that could not be
     (module not importable, no such function). Installing twice does not wrap twice.
@@ -113,9 +132,23 @@ def install(references):
             problems.append(f"{dotted}: {type(err).__name__}: {err}")
             continue
         if not hasattr(function, "__cnncourse_reference__"):
-            setattr(module, attribute, _wrap(function, dotted, stands_for.get(dotted)))
+            guarded = _wrap(function, dotted, stands_for.get(dotted, ()))
+            library = module_name.partition(".")[0]
+            places = [module] if library == "cnncourse" else \
+                [m for name, m in list(sys.modules.items())
+                 if m is not None and name.partition(".")[0] == library and vars(m).get(attribute) is function]
+            for place in places:
+                _PATCHED.append((place, attribute, function))
+                setattr(place, attribute, guarded)
         installed.append(dotted)
     return installed, problems
+
+
+def uninstall():
+    """Put back every function that install() replaced (for tests; a grading kernel never uninstalls)."""
+    while _PATCHED:
+        module, attribute, original = _PATCHED.pop()
+        setattr(module, attribute, original)
 
 
 def flagged_functions(nb):

@@ -23,7 +23,8 @@ NB = "c1_1_convolution_numpy"
 # hidden tests run with the course's zero_pad, and their public checks find that the chain passes with it, so they keep
 # their points and only zero_pad loses. Using the package's conv_single_step inside one's own conv_forward is allowed
 # too (only the copied function loses its points).
-CALLERS = {"zero_pad_tests": set(), "conv_single_step_tests": set(), "output_size_tests": set()}
+CALLERS = {"zero_pad_tests": set(), "conv_single_step_tests": set(), "output_size_tests": set(),
+           "conv_forward_tests": set()}
 
 
 def _course_with(tmp_path_factory, chapter):
@@ -51,11 +52,16 @@ def graded(tmp_path_factory):
     twin = edit_cell(mine, "output_size", "### BEGIN SOLUTION\n",  # the package's own version, not the reference
                      "### BEGIN SOLUTION\n    from cnncourse.ops.twins import window_count\n"
                      "    return window_count(n, f, pad, stride)\n")
+    oracle = edit_cell(mine, "conv_forward", "### BEGIN SOLUTION\n",  # the checks' own oracle, not a reference
+                       "### BEGIN SOLUTION\n    from cnncourse.checks.c1_convolution import _conv_oracle_numpy\n"
+                       "    Z = _conv_oracle_numpy(A_prev, W, b, hparams['stride'], hparams['pad'])\n"
+                       "    return Z, (A_prev, W, b, hparams)\n")
     incoming = tmp_path_factory.mktemp("in")
     put_submission(incoming, "solution", {f"{NB}.ipynb": mine[NB]}, chapter=CH)
     put_submission(incoming, "calls", {f"{NB}.ipynb": calls[NB]}, chapter=CH)
     put_submission(incoming, "alias", {f"{NB}.ipynb": alias[NB]}, chapter=CH)
     put_submission(incoming, "twin", {f"{NB}.ipynb": twin[NB]}, chapter=CH)
+    put_submission(incoming, "oracle", {f"{NB}.ipynb": oracle[NB]}, chapter=CH)
     return grade(incoming, course_dir=root / "course", workers=2), src
 
 
@@ -75,6 +81,7 @@ def test_the_solution_is_not_flagged_and_gets_every_point_of_its_notebook(graded
     ("calls", "zero_pad_tests", "reference implementation cnncourse.ops.conv.zero_pad"),
     ("alias", "conv_single_step_tests", "reference implementation cnncourse.ops.conv.conv_single_step"),
     ("twin", "output_size_tests", "own version of output_size, cnncourse.ops.twins.window_count"),
+    ("oracle", "conv_forward_tests", "checks' own code cnncourse.checks.c1_convolution._conv_oracle_numpy"),
 ])
 def test_calling_the_reference_scores_zero_for_it_and_is_flagged(graded, student, function, said):
     report, src = graded

@@ -7,6 +7,8 @@ grader guards each twin like its reference: a graded function that merely calls 
 """
 
 import ast
+import importlib
+import sys
 from pathlib import Path
 
 import keras
@@ -14,7 +16,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from cnncourse.grading import tripwire
+from cnncourse.grading import import_hooks, tripwire
 from cnncourse.grading.course import REPO
 from cnncourse.grading.notebooks import references
 from cnncourse.grading.student import graded_functions
@@ -353,3 +355,47 @@ def test_kerass_own_builder_of_an_exercise_is_caught_under_every_name_it_has(gua
             notebook()
     tripwire.uninstall()
     assert keras.applications.ResNet50 is original and resnet.ResNet50 is original
+
+
+def test_notebook_code_calling_the_checks_own_code_is_caught_and_the_checks_still_work(guarded):
+    """The checks' oracles hold answers too: a notebook's call of any checks function but a check or a notebook helper
+    raises, from a graded function or a cell's top level; the checks themselves, and the package, call them freely."""
+    from cnncourse.checks import c1_convnet, c6_style
+
+    guarded(["cnncourse.ops.c6_style.layer_style_cost"])
+    oracle = c6_style.oracle_layer_style_cost
+    assert getattr(oracle, "__cnncourse_reference__", "") == "cnncourse.checks.c6_style.oracle_layer_style_cost"
+    copied = _notebook_function("layer_style_cost", "return oracle_layer_style_cost(*args)",
+                                oracle_layer_style_cost=oracle)
+    with pytest.raises(tripwire.ReferenceCallError, match="layer_style_cost calls the checks' own code cnncourse.che"):
+        copied(np.ones((1, 2, 2, 3), np.float32), np.zeros((1, 2, 2, 3), np.float32))
+    namespace = {"checks": c6_style}
+    with pytest.raises(tripwire.ReferenceCallError, match="a notebook cell calls the checks' own code"):
+        exec(compile("checks._check_style_cost(None, [], [], 0)", "/tmp/ipykernel_4242/99.py", "exec"), namespace)  # noqa: S102
+    table = _notebook_function("show", "return describe_model(*args)", describe_model=c1_convnet.describe_model)
+    assert table(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]))  # a notebook helper stays callable
+    c6_style.public_layer_style_cost(_notebook_function(  # the checks call their own (guarded) helpers freely
+        "layer_style_cost", "return cost(*args)", cost=oracle.__wrapped__))
+    tripwire.uninstall()
+    assert not hasattr(c6_style.oracle_layer_style_cost, "__cnncourse_reference__")
+
+
+def test_a_checks_module_imported_after_the_guard_is_guarded_too(guarded):
+    import cnncourse.checks as package
+
+    name = "cnncourse.checks.c4_segmentation"
+    before = sys.modules.pop(name, None)
+    seen = []  # another of the kernel's hooks on checks modules, as the recorder's (evidence.install) is
+    try:
+        import_hooks.on_checks_import(seen.append)
+        guarded([])
+        fresh = importlib.import_module(name)
+        assert fresh is not before and fresh in seen  # both hooks acted on it, not only the first one registered
+        assert getattr(fresh._tf_transpose, "__cnncourse_reference__", "") == f"{name}._tf_transpose"
+        assert not hasattr(fresh.public_conv_transpose_forward, "__cnncourse_reference__")  # the checks stay as they are
+    finally:
+        import_hooks.remove(seen.append)
+        tripwire.uninstall()
+        if before is not None:
+            sys.modules[name] = before
+            package.c4_segmentation = before

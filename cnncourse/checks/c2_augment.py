@@ -92,11 +92,11 @@ def _compare_pca(fn, image, alphas, case):
     """fn(image, alphas) against the oracle. The oracle reads its own copy: the checks' control flow depends only on
     what fn returns (the judge replays it), so a function that also changes its input is not failed for that here."""
     original = image.copy()
-    want = _oracle(original, alphas)
     try:
         got = fn(image, alphas)
     except Exception as err:  # noqa: BLE001 - report the error as a failed case
         fail(f"pca_color_augment raised {type(err).__name__}: {err}", case)
+    want = _oracle(original, alphas)
     expect_type(got, np.ndarray, "pca_color_augment(...)", case, hint="return a numpy array")
     expect_shape(got, image.shape, "pca_color_augment(...)", case)
     close = got.shape == want.shape and np.allclose(np.asarray(got, dtype=np.float64), want, rtol=1e-5, atol=1e-6)

@@ -104,8 +104,8 @@ def hidden_conv_multiplications(fn):
     """Random layers, counted from the kernels of Keras Conv2D layers, without and with a bottleneck."""
     rng = np.random.default_rng(5)
     for case in _random_layers(seed=21):
-        want, _ = _keras_counts(**case)
         got = _count(fn, case, "conv_multiplications")
+        want, _ = _keras_counts(**case)
         expect_equal(got, want, "conv_multiplications", case,
                      hint=likely_mistake(got, _conv_mistakes(**case)) or "n_H_out * n_W_out * n_C * f * f * n_C_prev")
         case = {**case, "bottleneck": int(rng.integers(1, 40))}
@@ -143,8 +143,8 @@ def _separable_mistakes(n_H_out, n_W_out, f, n_C_prev, n_C):
 def hidden_depthwise_separable_multiplications(fn):
     """Random layers, counted from the two kernels of a Keras SeparableConv2D."""
     for case in _random_layers(seed=22):
-        _, want = _keras_counts(**case)
         got = _count(fn, case, "depthwise_separable_multiplications")
+        _, want = _keras_counts(**case)
         expect_equal(got, want, "depthwise_separable_multiplications", case,
                      hint=likely_mistake(got, _separable_mistakes(**case)) or
                      "depthwise n_H_out * n_W_out * n_C_prev * f * f plus pointwise n_H_out * n_W_out * n_C_prev * n_C")

@@ -73,7 +73,6 @@ def _check_crop_on(fn, images, c, mirror, case):
     m = images.shape[0]
     k = 10 if mirror else 5
     original = images.copy()
-    want = _crops(original, c, mirror)
     try:
         got = fn(images, c, mirror=mirror)
     except Exception as err:  # noqa: BLE001 - report the error as a failed case
@@ -89,6 +88,7 @@ def _check_crop_on(fn, images, c, mirror, case):
         fail(f"multi_crop(..., mirror=False): shape {got.shape}, expected {shape}", case,
              "mirror=False gives the five crops only, without their mirrors")
     expect_shape(got, shape, "multi_crop(...)", case, HINT_CROP)
+    want = _crops(original, c, mirror)
     if np.array_equal(np.asarray(got, dtype=np.float64), want.astype(np.float64)):
         return
     if mirror and np.array_equal(np.asarray(got, dtype=np.float64),
@@ -231,12 +231,12 @@ def _geometric(values, axis):
 
 
 def _check_ensemble_on(fn, networks, images, c, mirror, case):
-    want = _ensemble_oracle(networks, images.copy(), c, mirror)
     original = images.copy()
     try:
         got = fn(networks, images, c, mirror=mirror) if c is not None else fn(networks, images)
     except Exception as err:  # noqa: BLE001
         fail(f"ensemble_predict raised {type(err).__name__}: {err}", case)
+    want = _ensemble_oracle(networks, original.copy(), c, mirror)
     expect_type(got, np.ndarray, "ensemble_predict(...)", case, hint="return a numpy array (m, n_classes)")
     expect_shape(got, want.shape, "ensemble_predict(...)", case,
                  "one row per image, one column per class: average over the crops and the networks, not the classes")

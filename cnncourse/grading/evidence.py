@@ -32,12 +32,9 @@ classes) is recorded as OPAQUE with its type.
 
 import functools
 import hashlib
-import importlib.abc
-import importlib.machinery
 import io
 import json
 import os
-import sys
 import zipfile
 from pathlib import Path
 
@@ -572,29 +569,6 @@ def instrument(module, recorder):
             setattr(module, attribute, _recording(value, recorder))
 
 
-class _InstrumentingFinder(importlib.abc.MetaPathFinder):
-    """Finds cnncourse.checks.* as usual, and instruments each module once it has run."""
-
-    def __init__(self, recorder):
-        self.recorder = recorder
-
-    def find_spec(self, name, path, target=None):
-        if not name.startswith(CHECKS_PACKAGE + "."):
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        loader, recorder = spec.loader, self.recorder
-        run_module = loader.exec_module
-
-        def exec_module(module):
-            run_module(module)
-            instrument(module, recorder)
-
-        loader.exec_module = exec_module
-        return spec
-
-
 def kernel_folder(root, working_folder):
     """Where a kernel started in `working_folder` (the notebook's folder) records: a sub-folder of `root`.
 
@@ -610,11 +584,10 @@ def install(folder, shell=None):
     made by one unnamed cell). Modules of cnncourse.checks imported already are instrumented now; later ones as
     they are imported.
     """
+    from cnncourse.grading.import_hooks import on_checks_import
+
     recorder = _Recorder(folder)
-    for name, module in list(sys.modules.items()):
-        if name.startswith(CHECKS_PACKAGE + ".") and module is not None:
-            instrument(module, recorder)
-    sys.meta_path.insert(0, _InstrumentingFinder(recorder))
+    on_checks_import(lambda module: instrument(module, recorder))
     if shell is not None:
         shell.events.register("pre_run_cell", lambda info: recorder.start_cell(info.raw_cell or ""))
     return recorder

@@ -23,6 +23,10 @@ build_pair_model(encoder)` scores 0 like a call of the reference. A graded funct
 exercise's twin (the NMS exercise computes its IoU with box_iou). So are Keras's own builders of what an exercise
 builds (LIBRARY_MIRRORS: `def vgg16(...): return keras.applications.VGG16(...)` would otherwise pass every check,
 since keras.applications is the checks' oracle).
+And so are the CHECKS' own functions (their oracles, `_tf_transpose`, `oracle_layer_style_cost` ..., and every helper):
+notebook code may call only the checks themselves (public_* / hidden_*) and the few helpers the notebooks use
+(NOTEBOOK_HELPERS); any other call from a notebook cell raises (guard_checks, which also wraps the checks modules
+imported later).
 This catches reuse, not obfuscation: the kernel is the student's, and determined code can unwrap the functions.
 """
 
@@ -30,6 +34,9 @@ import functools
 import importlib
 import os
 import sys
+import types
+
+from cnncourse.grading import import_hooks
 
 MARKER = "ReferenceCallError"
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -67,6 +74,9 @@ LIBRARY_MIRRORS = {
     "keras.src.applications.mobilenet_v2._inverted_res_block": ("cnncourse.models.c2_mobile.inverted_residual_block",),
 }
 _PATCHED = []  # (module, attribute, original) of every wrapper install() put in place, for uninstall()
+CHECKS_PACKAGE = import_hooks.CHECKS_PACKAGE
+# Functions of the checks that the notebooks call themselves (tables of a model's layers): not answers.
+NOTEBOOK_HELPERS = frozenset({"describe_model", "layer_rows"})
 
 
 def twins_of(references):
@@ -141,14 +151,56 @@ def install(references):
                 _PATCHED.append((place, attribute, function))
                 setattr(place, attribute, guarded)
         installed.append(dotted)
+    guard_checks()
     return installed, problems
 
 
+def _guard_check_function(function, dotted):
+    """`function` of the checks wrapped so that a call from notebook code raises ReferenceCallError."""
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        caller = sys._getframe(1)
+        if _is_notebook_code(caller.f_code.co_filename):
+            name = caller.f_code.co_name
+            raise ReferenceCallError(
+                f"{MARKER}: {'a notebook cell' if name == '<module>' else name} calls the checks' own code {dotted}: "
+                f"the checks are not yours to call; write the computation yourself; this function scores 0 points")
+        return function(*args, **kwargs)
+
+    guarded.__cnncourse_reference__ = dotted
+    return guarded
+
+
+def _guard_checks_module(module):
+    """Wrap every plain function that `module` (a checks module) binds and the checks package defines, except the
+    checks themselves and NOTEBOOK_HELPERS; one wrapper per function, shared by every module that imports it."""
+    for attribute, value in list(vars(module).items()):
+        if (not isinstance(value, types.FunctionType) or hasattr(value, "__cnncourse_reference__")
+                or not (value.__module__ or "").startswith(CHECKS_PACKAGE)
+                or attribute.startswith(("public_", "hidden_")) or value.__name__ in NOTEBOOK_HELPERS):
+            continue
+        guarded = _CHECK_WRAPPERS.get(value)
+        if guarded is None:
+            guarded = _CHECK_WRAPPERS[value] = _guard_check_function(value, f"{value.__module__}.{value.__qualname__}")
+        _PATCHED.append((module, attribute, value))
+        setattr(module, attribute, guarded)
+
+
+_CHECK_WRAPPERS = {}  # original function -> its guarded wrapper
+
+
+def guard_checks():
+    """Guard the functions of every checks module, those imported already and those imported later."""
+    import_hooks.on_checks_import(_guard_checks_module)
+
+
 def uninstall():
-    """Put back every function that install() replaced (for tests; a grading kernel never uninstalls)."""
+    """Put back every function that install() and guard_checks() replaced, and stop guarding checks modules on import
+    (for tests; a grading kernel never uninstalls)."""
     while _PATCHED:
         module, attribute, original = _PATCHED.pop()
         setattr(module, attribute, original)
+    import_hooks.remove(_guard_checks_module)
 
 
 def flagged_functions(nb):

@@ -127,7 +127,23 @@ def stack_thief(right, found):
     return thief
 
 
+def _convnet_case():
+    """Chapter 1's Keras convnet, whose corpus holds its alternatives as keyword variants of two builders, and whose
+    checks also take the notebook's name for it."""
+    corpus = importlib.import_module("test_mistake_corpus_c1")
+    from cnncourse.checks import c1_convnet
+
+    def check(build):
+        c1_convnet.hidden_convnet(build, "convnet")
+
+    check.__module__, check.__name__ = c1_convnet.__name__, "hidden_convnet"  # the check it runs, for the census
+    rights = [style(**corpus.KERAS_ALTERNATIVES[name]) for name in sorted(corpus.KERAS_ALTERNATIVES)
+              for style in (corpus.sequential, corpus.functional)]
+    return ("c1", "convnet", check, rights)
+
+
 CASES = [(chapter, name, check, rights) for chapter in CHAPTERS for name, check, rights in _corpus(chapter)]
+CASES.append(_convnet_case())
 
 
 @pytest.mark.parametrize("chapter, name, check, rights", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
@@ -178,3 +194,17 @@ def test_the_thief_finds_an_answer_worked_out_before_the_call():
     found.clear()
     module.hidden_new_order(stack_thief(gram, found))
     assert found == set()
+
+
+def test_every_hidden_check_of_the_course_is_searched():
+    """A new graded function's hidden check joins the search above through its chapter's corpus."""
+    import pkgutil
+
+    import cnncourse.checks as package
+
+    hidden = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        hidden |= {(module.__name__, name) for name, value in vars(module).items()
+                   if name.startswith("hidden_") and getattr(value, "__module__", None) == module.__name__}
+    assert hidden == {(check.__module__, check.__name__) for _, _, check, _ in CASES}

@@ -64,9 +64,10 @@ def corpus_tests(checks, mistakes, alternatives, hints):
             test_hidden_failures_name_the_likely_mistake)
 
 
-def judged(tmp_path, checks, name, fn, points=2.0):
+def judged(tmp_path, checks, name, fn, points=2.0, kernel_patches=None):
     """Run the grade cell of graded function `name` (its public and hidden check) on `fn` as a grading kernel does,
-    recording to tmp_path, then judge it outside the kernel (grading/judge.py).
+    recording to tmp_path, then judge it outside the kernel (grading/judge.py). kernel_patches ({attribute: value}):
+    names of the checks module replaced for the kernel's run only, as a notebook could tamper with them.
 
     Returns:
         (the kernel's exception or None when the cell passed there, the judge's Verdict).
@@ -78,11 +79,16 @@ def judged(tmp_path, checks, name, fn, points=2.0):
     recorder.start_cell(cell)
     recorded = type("RecordedChecks", (), {n: evidence._recording(getattr(checks, n), recorder)
                                            for n in dir(checks) if n.startswith(evidence.CHECK_PREFIXES)})
-    kernel_error = None
+    kernel_error, saved = None, {attribute: getattr(checks, attribute) for attribute in kernel_patches or {}}
     try:
+        for attribute, value in (kernel_patches or {}).items():
+            setattr(checks, attribute, value)
         exec(cell, {"checks": recorded, name: fn})  # noqa: S102 -- the grade cell, as a kernel runs it
     except Exception as err:  # noqa: BLE001
         kernel_error = err
+    finally:
+        for attribute, value in saved.items():
+            setattr(checks, attribute, value)
     verdict = judge.judge_cell(cell, points, {"__builtins__": __builtins__, "checks": checks},
                                judge.Evidence(tmp_path), name)
     return kernel_error, verdict

@@ -83,11 +83,18 @@ AUGMENTERS = [data_augmenter, *corpus.ALTERNATIVES["data_augmenter"], *corpus.MI
 
 
 @pytest.mark.parametrize("fn", AUGMENTERS, ids=[fn.__name__ for fn in AUGMENTERS])
-def test_the_pipeline_is_judged_outside_the_kernel_unless_it_holds_a_class_of_its_own(tmp_path, fn):
+def test_the_pipeline_is_judged_outside_the_kernel_even_with_a_layer_class_of_its_own(tmp_path, fn):
+    """A layer class of the notebook's travels as the outputs of its calls (grading/layer_replay.py)."""
     kernel_error, verdict = judged(tmp_path, checks, "data_augmenter", fn)
-    own_class = any(type(layer).__module__.split(".")[0] != "keras" for layer in fn().layers)
-    if own_class:  # a layer class of the notebook's: the judge cannot build it, the kernel's verdict stands
-        assert verdict.score is None and "cannot be built again" in verdict.message, verdict
-    else:
-        assert verdict.score == (2.0 if kernel_error is None else 0.0), (kernel_error, verdict.message)
-        assert not verdict.record_problem, verdict.message
+    assert verdict.score == (2.0 if kernel_error is None else 0.0), (kernel_error, verdict.message)
+    assert not verdict.record_problem, verdict.message
+
+
+def test_a_pipeline_with_a_layer_class_of_its_own_cannot_keep_a_forged_verdict(tmp_path):
+    """The forger's route before: a layer class of its own made the cell the kernel's, and the kernel's check was
+    tampered with (its flip test a no-op). The judge now runs the real check on what that layer did."""
+    forged = {"_flips": lambda *args, **kwargs: None}
+    kernel_error, verdict = judged(tmp_path, checks, "data_augmenter", corpus.aug_hand_written_mirror_upside_down,
+                                   kernel_patches=forged)
+    assert kernel_error is None  # the tampered kernel passed it
+    assert verdict.score == 0.0 and "mirror" in verdict.message, verdict

@@ -102,6 +102,21 @@ def test_calling_the_reference_scores_zero_for_it_and_is_flagged(graded, student
 CH2 = "c2_classic_nets"
 
 
+# A data_augmenter whose mirror is a layer class of the notebook's own (axis 2: right; axis 1: upside down, wrong).
+MIRROR_CLASS = """    class Mirror(keras.layers.Layer):
+        def call(self, images, training=None):
+            if not training:
+                return images
+            coin = keras.random.uniform((keras.ops.shape(images)[0], 1, 1, 1)) < 0.5
+            return keras.ops.where(coin, keras.ops.flip(images, axis={axis}), images)
+
+    return keras.Sequential([Mirror(), keras.layers.RandomRotation(0.2),
+                             keras.layers.RandomZoom(height_factor=(-0.2, 0.0))])
+"""
+# ... and a function body that also makes the kernel's flip test a no-op, so that the kernel passes the wrong mirror.
+FORGERY = "    import cnncourse.checks.c2_augment as _checks\n    _checks._flips = lambda *args, **kwargs: None\n"
+
+
 @pytest.fixture(scope="module")
 def graded_keras(tmp_path_factory):
     """Chapter 2's ResNet notebook, its resnet50 returning keras.applications.ResNet50, graded by `cnncourse grade`."""
@@ -112,11 +127,17 @@ def graded_keras(tmp_path_factory):
                           "input_shape=input_shape, classes=n_classes)\n")
     incoming = tmp_path_factory.mktemp("in2")
     put_submission(incoming, "keras", {f"{name}.ipynb": keras_own[name]}, chapter=CH2)
-    return grade(incoming, course_dir=root / "course", workers=1), src[name], name
+    augment = next(n for n in src if n.startswith("c2_3"))
+    for student, axis, tamper in (("mirror", 2, ""), ("forger", 1, FORGERY)):
+        own = edit_cell({augment: src[augment]}, "data_augmenter", "### BEGIN SOLUTION\n",
+                        f"### BEGIN SOLUTION\n{tamper}{MIRROR_CLASS.format(axis=axis)}")
+        put_submission(incoming, student, {f"{augment}.ipynb": own[augment]}, chapter=CH2)
+    return grade(incoming, course_dir=root / "course", workers=2), src, name
 
 
 def test_kerass_own_resnet50_scores_zero_for_it_and_is_flagged(graded_keras):
-    report, src, name = graded_keras
+    report, sources, name = graded_keras
+    src = sources[name]
     result = report.get("keras", CH2)
     assert result.status == GRADED, result.line()
     assert {gid for _, gid, _ in result.flagged} == {"resnet50_tests"}, result.line()
@@ -126,3 +147,16 @@ def test_kerass_own_resnet50_scores_zero_for_it_and_is_flagged(graded_keras):
         if meta.get("grade"):  # every other exercise of the notebook keeps its points
             expected = 0 if meta["grade_id"] == "resnet50_tests" else float(meta["points"])
             assert result.cell_score(meta["grade_id"], name) == expected, (meta["grade_id"], result.line())
+
+
+def test_a_layer_class_of_the_notebooks_own_is_judged_outside_the_kernel(graded_keras):
+    """Graded through nbgrader's kernel in the sandbox: the right hand-written mirror keeps its points, judged outside
+    the kernel; the wrong one, whose kernel check was made a no-op, loses them there, and the lowered cell is flagged."""
+    report, sources, _ = graded_keras
+    augment = next(n for n in sources if n.startswith("c2_3"))
+    right, forger = report.get("mirror", CH2), report.get("forger", CH2)
+    assert right.status == GRADED and not right.flagged, right.line()
+    assert right.cell_score("data_augmenter_tests", augment) == 2.0
+    assert "data_augmenter_tests left to the kernel" not in right.log.read_text()
+    assert forger.status == GRADED and forger.cell_score("data_augmenter_tests", augment) == 0.0, forger.line()
+    assert {gid for _, gid, _ in forger.flagged} == {"data_augmenter_tests"}, forger.line()

@@ -167,10 +167,13 @@ def test_partial_credit_is_judged_part_by_part(tmp_path):
     assert judge.judge_cell(source, 3.0, IMPORTS, found, "t").score == 1.0
 
 
-def test_a_check_handed_a_model_is_left_to_the_kernel_only_where_that_is_allowed(tmp_path):
+ALLOWED = "cnncourse.checks.c2_augment.public_data_augmenter"  # made opaque-allowed by the tests that need one
+
+
+def test_a_check_handed_a_model_is_left_to_the_kernel_only_where_that_is_allowed(monkeypatch):
+    monkeypatch.setattr(judge, "OPAQUE_CHECKS", frozenset({ALLOWED}))
     opaque = {"kind": "data", "value": {"t": "opaque", "type": "a keras.Model"}}
-    for check, allowed in (("cnncourse.checks.c2_augment.public_data_augmenter", True),
-                           ("cnncourse.checks.c1_convolution.public_output_size", False)):
+    for check, allowed in ((ALLOWED, True), ("cnncourse.checks.c1_convolution.public_output_size", False)):
         with pytest.raises(judge.Unjudgeable if allowed else judge.RecordProblem):
             judge._substitute(judge.Placeholder("x"), opaque, [], check)
 
@@ -214,10 +217,11 @@ def test_a_keras_model_travels_as_its_configuration_and_is_built_again():
     assert np.allclose(rebuilt.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
-def test_a_model_that_cannot_be_built_again_is_opaque_only_where_models_may_be():
+def test_a_model_that_cannot_be_built_again_is_opaque_only_where_models_may_be(monkeypatch):
+    monkeypatch.setattr(judge, "OPAQUE_CHECKS", frozenset({ALLOWED}))
     tree = {"t": "keras_model", "config": '{"class_name": "NoSuchLayer", "config": {}}'}
     with pytest.raises(judge.Unjudgeable):
-        judge._decoded(tree, [], "cnncourse.checks.c2_augment.public_data_augmenter")
+        judge._decoded(tree, [], ALLOWED)
     with pytest.raises(judge.RecordProblem):
         judge._decoded(tree, [], "cnncourse.checks.c1_convolution.public_output_size")
 

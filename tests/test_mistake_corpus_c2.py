@@ -709,6 +709,19 @@ aug_other_order = _augmenter(lambda: layers.RandomZoom((-0.2, 0.0)), lambda: lay
                              lambda: layers.RandomFlip(mode="horizontal"))
 aug_hand_written_mirror = _augmenter(MirrorLeftRight, _rotation, _zoom)
 
+
+class MirrorUpsideDown(MirrorLeftRight):
+    """The hand-written mirror on the wrong axis: the height axis reversed, not the width."""
+
+    def call(self, images, training=None):
+        if not training:
+            return images
+        coin = keras.random.uniform((ops.shape(images)[0], 1, 1, 1), seed=self.seed_generator) < 0.5
+        return ops.where(coin, ops.flip(images, axis=1), images)
+
+
+aug_hand_written_mirror_upside_down = _augmenter(MirrorUpsideDown, _rotation, _zoom)
+
 # ---------------------------------------------------------------- multi_crop
 def _multi_crop(centre=lambda n, c: (n - c) // 2, swap_hw=False, flip_axis=2, stack_axis=1, honour_mirror=True,
                 order=(0, 1, 2, 3, 4), checks=True, bottom=lambda n, c: n - c):
@@ -967,7 +980,8 @@ MISTAKES = {
     "pca_color_augment": [pca_ddof_1, pca_ascending, pca_unsigned, pca_rows, pca_sqrt_lambda, pca_no_clip,
                           pca_uncentred],
     "data_augmenter": [aug_flip_both_ways, aug_flip_vertical, aug_rotation_half_turns, aug_rotation_one_way,
-                       aug_zoom_both_ways, aug_coursera_two_layers, aug_rescaling],
+                       aug_zoom_both_ways, aug_coursera_two_layers, aug_rescaling,
+                       aug_hand_written_mirror_upside_down],
     "multi_crop": [mc_centre_round_up, mc_centre_half_minus_half, mc_centre_round, mc_height_width_swapped,
                    mc_mirror_upside_down, mc_mirror_channels, mc_crops_first, mc_mirror_ignored,
                    mc_corners_other_order, mc_bottom_off_by_one, mc_no_checks],

@@ -10,8 +10,9 @@
 - `intake`: a folder or zip in the usual layouts -> nbgrader's <student>/<chapter>/ folders; `submissions`: finding
   and validating them; `ledger`: what a run started and finished; `worker`: grading one submission in a process of
   its own; `sandbox`: the kernel a student's notebook runs in; `tripwire`: guards on the reference solutions and
-  the checks' own code; `evidence`: what a grading kernel records of its checks; `import_hooks`: the one hook both
-  act through on checks modules imported later; `judge`: each grade cell's verdict reached again outside
+  the checks' own code; `evidence`: what a grading kernel records of its checks (`layer_replay`: a layer class of the
+  notebook's, recorded and replayed); `import_hooks`: the one import hook through which the recorder and
+  the tripwire reach the checks modules imported later; `judge`: each grade cell's verdict reached again outside
   the kernel, from that record;
   `report`: results, summary and CSVs; `feedback`: the feedback without the hidden tests; `course`: the nbgrader
   course directory, its config, one nbgrader step.

@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cnncourse.grading import layer_replay
+
 CHECKS_PACKAGE = "cnncourse.checks"
 CHECK_PREFIXES = ("public_", "hidden_")
 ENTRY_SUFFIX = ".npz"
@@ -146,10 +148,15 @@ def _encode_model(model, arrays, graph=None):
     """A model travels as its configuration, and its weights when small: the judge builds it again.
 
     Layers of the model that are arguments of the call (graph.layers) are named in "substitutes": the judge puts
-    the object it handed in their place.
+    the object it handed in their place. Layers of a class of the notebook's own travel as the transcript of their
+    calls ("layer_calls", filled as the check calls them: layer_replay.py).
     """
+    own = layer_replay.own_layers(model, notebook_layer_stand_ins())
+    if any(layer.weights for layer in own):
+        raise Opaque("a Keras model holding a layer of the notebook's own class with weights")
     try:
-        tree = {"t": "keras_model", "config": model.to_json(), "weights": None}
+        with layer_replay.plain_configs(own):
+            tree = {"t": "keras_model", "config": model.to_json(), "weights": None}
         # an unbuilt model (a Sequential of preprocessing layers without an Input) holds no weights yet
         if not model.built or model.count_params() <= MAX_MODEL_WEIGHTS:  # a check may read trained or copied weights
             weights = model.get_weights()
@@ -157,6 +164,8 @@ def _encode_model(model, arrays, graph=None):
             tree["weights"] = list(range(len(arrays) - len(weights), len(arrays)))
     except Exception as err:  # noqa: BLE001 -- a layer of the notebook's own class, a Lambda, ...
         raise Opaque(f"a Keras model whose configuration cannot be written ({type(err).__name__})") from None
+    if own:
+        tree["layer_calls"] = {layer.name: layer_replay.record_calls(layer, arrays) for layer in own}
     if graph is not None and graph.layers:
         substitutes = {layer.name: graph.layers[id(layer)] for layer in model.layers if id(layer) in graph.layers}
         if substitutes:
@@ -297,8 +306,9 @@ def _decode_symbolic(tree, outputs, depth):
 
 
 def _model_with_weights(tree, arrays):
-    """The model of a "keras_model" tree: rebuilt from its configuration, with its recorded weights if any."""
-    model = _rebuilt_model(tree.get("config"))
+    """The model of a "keras_model" tree: rebuilt from its configuration, with its recorded weights if any, and its
+    layers of the notebook's own classes replaced by stand-ins that replay their recorded calls."""
+    model = _rebuilt_model(tree.get("config"), tree.get("layer_calls"), arrays)
     if tree.get("weights") is not None:
         try:
             model.set_weights([np.asarray(arrays[int(i)]) for i in tree["weights"]])
@@ -369,9 +379,10 @@ class Unbuildable(ValueError):
     """A recorded Keras model configuration that Keras cannot build again (unknown layer class, bad config)."""
 
 
-def _rebuilt_model(config):
+def _rebuilt_model(config, transcripts=None, arrays=()):
     """The Keras model of a recorded configuration, with fresh weights: only Keras's own classes, in Keras's safe mode
-    (cnncourse.checks.architecture.rebuild_model: the rule the checks tell the student about)."""
+    (cnncourse.checks.architecture.rebuild_model: the rule the checks tell the student about), the course's twins
+    (notebook_layer_stand_ins) and, for the layers named in `transcripts`, stand-ins that replay them from `arrays`."""
     from cnncourse.checks.architecture import REBUILT, rebuild_model
 
     if not isinstance(config, str) or len(config) > 2**22:
@@ -380,11 +391,15 @@ def _rebuilt_model(config):
         parsed = json.loads(config)
     except ValueError:
         raise ValueError("malformed model configuration in the record") from None
+    stand_ins = dict(notebook_layer_stand_ins())
+    if transcripts is not None:
+        stand_ins.update(layer_replay.stand_in_classes(parsed, transcripts, arrays))
     try:
-        model = rebuild_model(parsed, notebook_layer_stand_ins())
+        model = rebuild_model(parsed, stand_ins)
     except ValueError as err:
         raise Unbuildable(f"the recorded model cannot be built again: {err}") from None
-    setattr(model, REBUILT, True)  # its checks need not test again that it can be rebuilt
+    if not transcripts:  # its checks need not test again that it can be rebuilt; one of replayed layers cannot be
+        setattr(model, REBUILT, True)  # (a check that asks for Keras's own classes fails it here as in the kernel)
     return model
 
 

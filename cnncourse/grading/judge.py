@@ -30,18 +30,18 @@ import numpy as np
 
 from cnncourse.grading.evidence import (CHECK_PREFIXES, CHECKS_PACKAGE, ENTRY_SUFFIX, KEY_PREFIX, Unbuildable,
                                         call_arguments, cell_key, checks_digest, decode, kernel_folder, read_entry)
+from cnncourse.grading.layer_replay import ReplayRunOut
 
 # Checks whose verdict stays the kernel's: their subject hands back what the judge cannot build outside the notebook.
 # Keras models and blocks of Keras's own classes are rebuilt (evidence.py); a layer class written by the student is
 # not. A module name stands for all of its checks; tests/test_judge.py checks that every entry still exists.
 _OPAQUE_MODULES = ()
-# What cannot be rebuilt outside the notebook at all: Chapter 2's augmentation pipeline, where a layer class of the
-# student's own (a hand-written mirror) is a correct answer, and whose check reads the pipeline's layers. Being listed
-# here only lets such a value leave the verdict to the kernel: a pipeline of Keras's own layers is still rebuilt and
-# judged outside it. The LRN layer class is judged from the transcript of the check's calls to the layers it made
-# (evidence.RecordingFunction), and AlexNet, which holds it, with the course's twin of that class
-# (evidence.notebook_layer_stand_ins).
-_OPAQUE_SUBJECTS = {"c2_augment": ("data_augmenter",)}
+# {checks module: (graded functions)} whose values cannot be rebuilt outside the notebook at all: none any more. The
+# LRN layer class is judged from the transcript of the check's calls to the layers it made
+# (evidence.RecordingFunction), AlexNet, which holds it, with the course's twin of that class
+# (evidence.notebook_layer_stand_ins), and Chapter 2's augmentation pipeline, where a layer class of the student's
+# own is a correct answer, with stand-ins that replay that layer's recorded calls (layer_replay.py).
+_OPAQUE_SUBJECTS = {}
 OPAQUE_CHECKS = frozenset(
     [f"{CHECKS_PACKAGE}.{module}.*" for module in _OPAQUE_MODULES]
     + [f"{CHECKS_PACKAGE}.{module}.{kind}_{subject}" for module, subjects in _OPAQUE_SUBJECTS.items()
@@ -366,7 +366,7 @@ def judge_cell(source, points, namespace, evidence, grade_id=""):
             value = _run_cell(source, cell_namespace)
     except Unjudgeable as err:
         return Verdict(grade_id, points, None, str(err))
-    except RecordProblem as err:
+    except (RecordProblem, ReplayRunOut) as err:
         return Verdict(grade_id, points, 0.0, str(err), record_problem=True,
                        checks_mismatch=isinstance(err, ChecksMismatch))
     except Exception as err:  # noqa: BLE001 -- a failed check, or the student's recorded error

@@ -41,8 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from cnncourse.grading import layer_replay
-
-CHECKS_PACKAGE = "cnncourse.checks"
+from cnncourse.grading.import_hooks import CHECKS_PACKAGE, on_checks_import
 CHECK_PREFIXES = ("public_", "hidden_")
 ENTRY_SUFFIX = ".npz"
 MAX_ENTRY_BYTES = 256 * 2**20  # larger entries are refused when read: a transcript is a few MB at most
@@ -599,8 +598,6 @@ def install(folder, shell=None):
     made by one unnamed cell). Modules of cnncourse.checks imported already are instrumented now; later ones as
     they are imported.
     """
-    from cnncourse.grading.import_hooks import on_checks_import
-
     recorder = _Recorder(folder)
     on_checks_import(lambda module: instrument(module, recorder))
     if shell is not None:

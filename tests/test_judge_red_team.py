@@ -162,6 +162,18 @@ get_ipython().set_custom_exc((_Harmless,), lambda shell, etype, evalue, tb, tb_o
 np.array_equal = lambda *a, **k: True
 ''',
 }
+# Reaching the course's working code from inside a graded function: right outputs, which the judge cannot tell from
+# the student's own; the code scan (grading/code_scan.py) names them, and the scores stand for a person to review.
+REACHING_PAST = {
+    "reference_unwrapped": '''def output_size(n, f, pad, stride):
+    import cnncourse.ops.conv as _conv
+    reference = getattr(_conv.output_size, "__wrapped__", _conv.output_size)  # past the tripwire, if it is there
+    return reference(n, f, pad, stride)
+
+def create_mask_from_window(x):
+    raise NotImplementedError()
+''',
+}
 ALTERNATIVE = '''def output_size(n, f, pad, stride):
     return int(np.floor((n + 2 * pad - f) / stride)) + 1
 
@@ -201,6 +213,8 @@ def graded(tmp_path_factory):
     submitted = root / "incoming" / "submitted"
     for name, code in ATTACKS.items():
         put_submission(submitted, name, _submission(source, code), chapter=CHAPTER)
+    for name, code in REACHING_PAST.items():
+        put_submission(submitted, name, _submission(source, code), chapter=CHAPTER)
     put_submission(submitted, "solution", {"forge.ipynb": source}, chapter=CHAPTER)
     put_submission(submitted, "alternative", _submission(source, ALTERNATIVE), chapter=CHAPTER)
     put_submission(submitted, "untouched", _submission(source, STUBS), chapter=CHAPTER)
@@ -229,8 +243,30 @@ def test_tampering_gains_no_point(graded, attack):
     assert got == {"output_size_tests": 0.0, "mask_tests": 0.0}, f"{attack} scored {got}"
 
 
+def _judged(flagged):
+    """The judge's flags (a grade cell it lowered), without the code scan's (one row per notebook, "<notebook>:code")."""
+    return [row for row in flagged if not row[1].endswith(":code")]
+
+
 @pytest.mark.parametrize("attack", sorted(FOOL_THE_KERNEL))
 def test_tampering_that_fooled_the_kernel_is_flagged(graded, attack):
-    flagged = graded[attack].flagged
+    flagged = _judged(graded[attack].flagged)
     assert flagged, f"{attack}: the kernel's run was fooled, yet nothing was flagged"
     assert all("tampered with its checks" in message for _, _, message in flagged), flagged
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS) + sorted(REACHING_PAST))
+def test_the_code_scan_names_every_attack_in_the_report(graded, attack):
+    """Out of the kernel's reach too: the grader reads the submitted code and flags what reaches past the exercises,
+    whether or not the attack fooled the kernel."""
+    rows = [row for row in graded[attack].flagged if row[1] == "forge:code"]
+    assert len(rows) == 1 and "reaches past its exercises" in rows[0][2] and "output_size, line" in rows[0][2], \
+        graded[attack].flagged
+
+
+def test_working_code_reached_from_a_graded_function_keeps_its_score_and_is_flagged_for_review(graded):
+    """The unwrapped reference returns right outputs: the kernel and the judge both pass it, so the scores stand and
+    the code scan's flag sends it to a person (autograder/README.md, "What the grader reads in the code")."""
+    result = graded["reference_unwrapped"]
+    assert _scores(result) == {"output_size_tests": 1.0, "mask_tests": 0.0}
+    assert _judged(result.flagged) == [] and "__wrapped__" in result.flagged[0][2], result.flagged

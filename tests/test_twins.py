@@ -342,6 +342,24 @@ def test_a_graded_function_that_calls_its_own_twin_is_caught_and_another_exercis
     assert twins.window_count(6, 3, 0, 1) == 4  # the package's own calls are not affected
 
 
+def _package_function(*args):
+    """Stands for any code of the package between a notebook's function and a twin (a widget, an experiment)."""
+    return twins.window_count(*args)
+
+
+def test_a_graded_function_that_reaches_its_twin_through_other_code_is_caught(guarded):
+    """Through a helper of the notebook's own or a function of the package: the exercise reaches its twin all the
+    same, and no construct of its text gives that away (the code scan cannot see it); the helper alone is free."""
+    guarded(["cnncourse.ops.conv.output_size"])
+    helper = _notebook_function("_fast", "return window_count(*args)", window_count=twins.window_count)
+    for middle, name in ((helper, "_fast"), (_package_function, "_package_function")):
+        laundered = _notebook_function("output_size", "return middle(*args)", middle=middle)
+        with pytest.raises(tripwire.ReferenceCallError, match=f"output_size calls the course's own version of "
+                                                              f"output_size, .* \\(through {name}\\)"):
+            laundered(6, 3, 0, 1)
+    assert helper(6, 3, 0, 1) == 4 and _package_function(6, 3, 0, 1) == 4  # no exercise on the stack: allowed
+
+
 def test_kerass_own_builder_of_an_exercise_is_caught_under_every_name_it_has(guarded):
     from keras.src.applications import resnet
 

@@ -5,8 +5,9 @@ package: `def zero_pad(X, pad): return cnncourse.ops.conv.zero_pad(X, pad)` woul
 the sandboxed kernel (sandbox.py) calls `install(references)` before the notebook runs: each reference function is
 replaced, in its module, by a wrapper that raises ReferenceCallError when
 
-1. it is called directly from the notebook's function of the same name (`def zero_pad(...)` in a notebook cell
-   calling cnncourse.ops.conv.zero_pad), or
+1. it is called while the notebook's function of the same name runs, directly (`def zero_pad(...)` in a notebook
+   cell calling cnncourse.ops.conv.zero_pad) or through other code (a helper of the notebook's, a function of the
+   package), or
 2. it is called, directly or through the checks' helpers, by a check (public_* / hidden_* of cnncourse.checks)
    that was handed the reference itself as the function to check: the notebook passed it off as its own
    (`zero_pad = cnncourse.ops.conv.zero_pad`). A check that uses package code which in turn uses the reference
@@ -50,6 +51,19 @@ class ReferenceCallError(RuntimeError):
 def _is_notebook_code(filename):
     """True for code compiled from a notebook cell (ipykernel names them /tmp/ipykernel_<pid>/<hash>.py, or <ipython-input-...>)."""
     return filename.startswith("<ipython-input") or os.path.basename(os.path.dirname(filename)).startswith("ipykernel_")
+
+
+def _notebook_function_on_stack(frame, names):
+    """The innermost frame, from `frame` outwards, of a notebook function whose name is in `names`, or None.
+
+    The whole stack, not only the caller: `def conv_forward(...): return _fast(...)`, with a helper of the notebook's
+    calling the twin, is the exercise reaching its twin all the same.
+    """
+    while frame is not None:
+        if frame.f_code.co_name in names and _is_notebook_code(frame.f_code.co_filename):
+            return frame
+        frame = frame.f_back
+    return None
 
 
 def _is_check_handed(frame, guarded):
@@ -102,9 +116,11 @@ def _wrap(function, dotted, stands_for=()):
     @functools.wraps(function)
     def guarded(*args, **kwargs):
         caller = sys._getframe(1)
-        if caller.f_code.co_name in names and _is_notebook_code(caller.f_code.co_filename):
+        exercise = _notebook_function_on_stack(caller, names)
+        if exercise is not None:
+            through = "" if exercise is caller else f" (through {caller.f_code.co_name})"
             raise ReferenceCallError(
-                f"{MARKER}: {caller.f_code.co_name} calls {what}: "
+                f"{MARKER}: {exercise.f_code.co_name} calls {what}{through}: "
                 f"write the computation yourself; this function scores 0 points")
         frame = caller  # the checks' own frames, innermost first: was a check handed this very function to check?
         while frame is not None and frame.f_code.co_filename.startswith(_CHECKS_DIR):

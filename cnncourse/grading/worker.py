@@ -14,7 +14,8 @@ kernelspec and scratch home, in a temporary folder removed at the end.
 JOB.json: {"course": course directory, "chapter", "student", "submitted": staging folder (relative to the course),
 "force": bool, "limits": sandbox.Limits as a dict, "isolate": bool or null, "references": [dotted names],
 "hide": [folders the kernel must not see], "execute_timeout": seconds per cell or null, "result": path}.
-Result: {"ok": bool, "error": str, "log": nbgrader's log, "flagged": [[notebook, grade_id, message]],
+Result: {"ok": bool, "error": str, "log": nbgrader's log, "flagged": [[notebook, grade_id, message]] (the judge's
+lowered cells, the tripwire's calls of a reference, and the code scan's findings, code_scan.py),
 "feedback": bool, "feedback_error": str}.
 """
 
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import nbformat
 
+from cnncourse.grading.code_scan import flag_rows, scan_notebook
 from cnncourse.grading.course import load_course, restore, run_nbgrader, shared_db_url
 from cnncourse.grading.feedback import prune_feedback_folder
 from cnncourse.grading.judge import judge_submission
@@ -73,6 +75,14 @@ def sandboxed_kernels(course, keep, hide, limits=None, references=(), isolate=No
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _course_notebook(course, chapter, name):
+    """The course's source notebook `name` of `chapter` (the version the code scan compares with), or None."""
+    try:
+        return nbformat.read(str(course.source / chapter / name), as_version=4)
+    except Exception:  # noqa: BLE001 -- a notebook the chapter does not have: the scan then reads every student cell
+        return None
+
+
 def grade_submission(job):
     """Autograde and give feedback for the job's submission; return the result dict (see the module docstring)."""
     course = load_course(job["course"])
@@ -98,6 +108,7 @@ def grade_submission(job):
         except Exception:  # noqa: BLE001 -- a notebook nbgrader wrote but we cannot read flags nothing
             continue
         result["flagged"] += [[path.stem, grade_id, message] for grade_id, message in flagged_functions(nb)]
+        result["flagged"] += flag_rows(path.stem, scan_notebook(nb, _course_notebook(course, job["chapter"], path.name)))
     feedback = run_nbgrader("generate_feedback", course, job["chapter"], student=job["student"], force=True)
     result["feedback"] = feedback.success
     # only the feedback pages (and nbgrader's files) go back to the student, not files the student's code wrote

@@ -7,7 +7,9 @@ graded function that calls them, from inside that kernel, where determined code 
 part that the kernel cannot touch: it reads the notebook's source text, as the submission holds it, in the grader's
 process, and names every construct that an exercise of this course never needs and that reaching past it does:
 
-- the interpreter's machinery: `sys`, `inspect`, `gc`, `importlib`, `ctypes`, ... and IPython's (`get_ipython`);
+- the interpreter's machinery: `sys`, `inspect`, `gc`, `importlib`, `ctypes`, ... and IPython's (`get_ipython`),
+  imported or reached as another module's attribute (`np.sys`), and loaders that run code stored in data
+  (`allow_pickle=True`, `safe_mode=False`);
 - attributes that unwrap or introspect (`__wrapped__`, `__closure__`, `__code__`, `f_back`, `cell_contents`, any
   other dunder but a few harmless ones), in code or in a string (`getattr(f, "__wrapped__")`), and `getattr` /
   `setattr` / `vars` / `globals` / `exec` / `eval` / `compile` with names or code that the text does not show;

@@ -101,6 +101,15 @@ UNWRAPPING = {
     "sys_through_a_module": "guarded = np.sys.modules['numpy']",
     "os_through_a_module": "home = np.lib.os.environ",
     "pickle_payload": "blob = b'cnumpy\\nsys\\n'\nloaded = np.load('payload.npy', allow_pickle=True)",
+    "getattr_handed_on": "from functools import reduce\n"
+                         "NAME = ''.join(chr(c) for c in (95, 95, 119, 114, 97, 112, 112, 101, 100, 95, 95))\n"
+                         "unwrapped = reduce(getattr, [NAME], conv_forward_vectorized)",
+    "match_class_pattern": "match conv_forward_vectorized:\n"
+                           "    case object(__wrapped__=inner):\n"
+                           "        conv_forward = inner",
+    "traceback_frames": "import traceback\nframes = list(traceback.walk_stack(None))",
+    "unsafe_keras_switch": "import keras\nkeras.config.enable_unsafe_deserialization()",
+    "patched_through_an_alias": "m = checks\nm.hidden_conv_forward = print",
     "unsafe_keras_load": "import keras\nmodel = keras.saving.load_model('m.keras', safe_mode=False)",
 }
 

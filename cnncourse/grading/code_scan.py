@@ -34,7 +34,7 @@ SENSITIVE_MODULES = frozenset({
     "pickle", "copyreg", "dill", "cloudpickle", "base64", "codecs", "zlib", "bz2", "lzma", "subprocess",
     "multiprocessing", "threading", "_thread", "signal", "atexit", "weakref", "IPython", "ipykernel", "jupyter_client",
     "nbformat", "nbgrader", "nbclient", "unittest", "pytest", "os", "shutil", "glob", "pathlib", "tempfile", "io",
-    "sqlite3", "socket", "operator",
+    "sqlite3", "socket", "operator", "traceback",
 })
 # The same modules reached as an attribute of another one (`plt.sys.modules`, `keras.src.backend.config.os`), less the
 # names that libraries use for modules of their own (`tf.io`, `tf.signal`, `tf.types`) or for plain attributes.
@@ -47,6 +47,8 @@ HARMLESS_DUNDERS = frozenset({"__init__", "__name__", "__qualname__", "__doc__",
 INTROSPECTION_ATTRIBUTES = frozenset({"f_back", "f_locals", "f_globals", "f_code", "f_builtins", "tb_frame",
                                       "tb_next", "gi_frame", "cr_frame", "ag_frame", "cell_contents", "co_code",
                                       "co_consts", "_getframe"})
+# Switches that let a loader run Python code stored in data (Keras's, for a Lambda's marshalled function).
+UNSAFE_ATTRIBUTES = frozenset({"enable_unsafe_deserialization"})
 # Builtins that run code the text does not show or reach a namespace by a computed name.
 DYNAMIC_BUILTINS = frozenset({"exec", "eval", "compile", "__import__", "globals", "locals", "vars", "breakpoint",
                               "get_ipython", "setattr", "delattr"})
@@ -80,6 +82,8 @@ def _is_dunder(name):
 
 def _suspicious_attribute(name):
     """Why an attribute name is introspection, or None."""
+    if name in UNSAFE_ATTRIBUTES:
+        return "switches on loading Python code along with data"
     if name in INTROSPECTION_ATTRIBUTES:
         return "reads a frame, code object or closure: the checks' memory or a guard's insides"
     if _is_dunder(name) and name not in HARMLESS_DUNDERS:
@@ -157,6 +161,15 @@ class _Scanner(ast.NodeVisitor):
     def visit_Name(self, node):
         if _is_dunder(node.id) and node.id not in HARMLESS_DUNDERS:
             self.add(node, "a special name of the interpreter")
+        elif node.id in DYNAMIC_BUILTINS | NAMED_ATTRIBUTE_BUILTINS:  # not called here: handed on (map(getattr, ...))
+            self.add(node, f"{node.id} handed on as a value, to be called with names that the text does not show")
+
+    def visit_MatchClass(self, node):
+        for name in node.kwd_attrs:  # `case object(__wrapped__=inner)` reads an attribute without a dot
+            why = _suspicious_attribute(name)
+            if why:
+                self.add(node, why, f"{_short(node.cls)}({name}=...)")
+        self.generic_visit(node)
 
     def visit_Constant(self, node):
         if isinstance(node.value, bytes):  # a pickle or marshal payload spells its names in bytes
@@ -180,7 +193,11 @@ class _Scanner(ast.NodeVisitor):
         if function in NAMED_ATTRIBUTE_BUILTINS and not (
                 len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
             self.add(node, f"{function}() with an attribute name that the text does not show")
-        self.generic_visit(node)
+        if function in DYNAMIC_BUILTINS | NAMED_ATTRIBUTE_BUILTINS:  # its name is read above, not as a value
+            for part in node.args + node.keywords:
+                self.visit(part)
+        else:
+            self.generic_visit(node)
 
     def _targets(self, targets, node):
         for target in targets:
@@ -280,9 +297,15 @@ def scan_notebook(nb, course_nb=None):
                 course_statements.add(ast.dump(statement))
     student_cells = [(index, cell) for index, cell in enumerate(nb.get("cells", []))
                      if cell.get("cell_type") == "code" and (course_nb is not None or not _is_course_cell(cell))]
-    for _, cell in student_cells:
-        for statement in ast.walk(ast.Module(_statements(_text(cell)) or [], [])):
-            imported.update(_imported_names(statement))
+    student_nodes = [node for _, cell in student_cells
+                     for node in ast.walk(ast.Module(_statements(_text(cell)) or [], []))]
+    for node in student_nodes:
+        imported.update(_imported_names(node))
+    for _ in range(3):  # aliases of imported things (`m = checks`, `n = np.linalg`), and aliases of those
+        imported.update({target.id: ("alias", _root_name(node.value)) for node in student_nodes
+                         if isinstance(node, ast.Assign) and _root_name(node.value) in imported
+                         and isinstance(node.value, (ast.Name, ast.Attribute))
+                         for target in node.targets if isinstance(target, ast.Name)})
     findings = []
     for index, cell in student_cells:
         name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"

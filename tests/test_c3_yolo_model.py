@@ -3,14 +3,13 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from keras import ops
 
 from cnncourse.data.scenes import make_scenes
 from cnncourse.experiments.c3_detection import (DETECTION_TRAINING, IOU_THRESHOLDS, fit_with_frozen_backbone,
                                                 scene_targets, train_yolo)
-from cnncourse.models.c3_yolo import (ANCHORS, backbone_classifier, backbone_layer_names, copy_backbone, predict_boxes,
-                                      space_to_depth, yolo_head, yolo_loss, yolo_model)
+from cnncourse.models.c3_yolo import (ANCHORS, CELL, backbone_classifier, backbone_layer_names, copy_backbone,
+                                      predict_boxes, yolo_head, yolo_loss, yolo_model)
 from cnncourse.ops.c3_map import mean_average_precision
 
 
@@ -20,25 +19,22 @@ def numpy(x):
 
 def test_model_output_shape_and_head_at_zero():
     model = yolo_model(96, 3, 3)
-    assert model.output.shape[1:] == (6, 6, 3, 8)
-    head = numpy(yolo_head(ops.zeros((1, 6, 6, 3, 8))))
+    assert model.output.shape[1:] == (12, 12, 3, 8) and 96 // CELL == 12
+    head = numpy(yolo_head(ops.zeros((1, 12, 12, 3, 8))))
     np.testing.assert_allclose(head[..., :3], 0.5)
     np.testing.assert_allclose(head[0, 2, 4, :, 3:5], ANCHORS)  # exp(0) times the anchors
     np.testing.assert_allclose(head[..., 5:], 1 / 3, rtol=1e-6)
 
 
-def test_space_to_depth_matches_tensorflow():
-    x = np.random.default_rng(0).normal(size=(2, 8, 8, 5)).astype(np.float32)
-    inputs = keras.Input((8, 8, 5))
-    layer = keras.Model(inputs, space_to_depth(inputs, "s2d"))
-    np.testing.assert_array_equal(numpy(layer(x)), tf.nn.space_to_depth(x, 2).numpy())
-
-
-def test_passthrough_brings_the_finer_stage_to_the_output_grid():
+def test_the_coarse_features_are_upsampled_and_joined_with_stage_4_on_the_output_grid():
     model = yolo_model(96, 3, 3)
+    assert model.get_layer("leaky6").output.shape[1:] == (6, 6, 128)  # after the fourth pool
     assert model.get_layer("leaky4").output.shape[1:] == (12, 12, 128)  # stage 4 before its pool
-    assert model.get_layer("passthrough").output.shape[1:] == (6, 6, 4 * 64)
-    assert model.get_layer("with_passthrough").output.shape[1:] == (6, 6, 128 + 4 * 64)
+    assert model.get_layer("upsample").output.shape[1:] == (12, 12, 128)
+    assert model.get_layer("with_passthrough").output.shape[1:] == (12, 12, 128 + 64)
+    coarse = keras.Model(model.inputs, [model.get_layer("leaky6").output, model.get_layer("upsample").output])
+    low, high = coarse.predict(np.random.default_rng(0).random((1, 96, 96, 3)).astype(np.float32), verbose=0)
+    np.testing.assert_array_equal(high, np.repeat(np.repeat(low, 2, axis=1), 2, axis=2))  # each pixel repeated 2x2
 
 
 def loop_loss(y_true, raw, lambda_coord=5.0, lambda_noobj=0.5):
@@ -92,7 +88,7 @@ def test_pipeline_gives_back_the_true_boxes_from_perfect_outputs():
     targets, _ = scene_targets(scenes)
     truths = []  # the objects a YOLO target can hold: every object but the reported conflicts
     for boxes, labels in zip(scenes["boxes"], scenes["labels"]):
-        _, conflicts = yolo_targets(boxes, labels, 6, ANCHORS, 96, 3)
+        _, conflicts = yolo_targets(boxes, labels, 96 // CELL, ANCHORS, 96, 3)
         keep = np.setdiff1d(np.arange(len(boxes)), [c[0] for c in conflicts])
         truths.append({"boxes": boxes[keep], "labels": labels[keep]})
     predictions = predict_boxes(PerfectModel(targets), scenes["images"])

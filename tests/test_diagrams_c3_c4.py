@@ -19,33 +19,33 @@ def _gid(artists, gid):
 
 
 def test_yolo_grid_figure_shows_the_cell_the_anchors_and_the_target():
-    # Box (19, 42)-(46, 69): centre (32.5, 55.5) px, i.e. (2.03, 3.47) cells -> row 3, col 2; 27 px = 1.6875 cells.
-    # IoU of its 1.6875-cell square with the anchors (centres shared): 1.3x1.3 -> 1.69/2.8477 = 0.593;
-    # 2.2x2.2 -> 2.8477/4.84 = 0.588; 2.0x1.3 (h x w) -> 2.194/(2.8477 + 2.6 - 2.194) = 0.674: anchor 2.
+    # Box (19, 42)-(46, 69): centre (32.5, 55.5) px, i.e. (4.06, 6.94) cells of 8 px -> row 6, col 4; 27 px = 3.375 cells.
+    # IoU of its 3.375-cell square with the anchors (centres shared): 2.6x2.6 -> 6.76/11.39 = 0.593;
+    # 4.4x4.4 -> 11.39/19.36 = 0.588; 4.0x2.6 (h x w) -> 8.775/(11.39 + 10.4 - 8.775) = 0.674: anchor 2.
     fig = yolo_grid_figure([19, 42, 46, 69], label=2, image_size=96)
     left, right = fig.axes
-    assert fig.yolo_cell == (3, 2, 2)
-    assert len(_gid(left.lines, "grid")) == 2 * (6 + 1)  # 96 / 16 = 6 cells a side: 7 horizontal + 7 vertical lines
+    assert fig.yolo_cell == (6, 4, 2)
+    assert len(_gid(left.lines, "grid")) == 2 * (12 + 1)  # 96 / 8 = 12 cells a side: 13 horizontal + 13 vertical lines
     cell = _gid(left.patches, "centre_cell")[0]
-    assert (cell.get_x(), cell.get_y(), cell.get_width()) == (32, 48, 16)
-    for a, (h, w) in enumerate([(1.3, 1.3), (2.2, 2.2), (2.0, 1.3)]):  # ANCHORS typed in, in pixels = cells * 16
+    assert (cell.get_x(), cell.get_y(), cell.get_width()) == (32, 48, 8)
+    for a, (h, w) in enumerate([(2.6, 2.6), (4.4, 4.4), (4.0, 2.6)]):  # ANCHORS typed in, in pixels = cells * 8
         rect = _gid(left.patches, f"anchor{a}")[0]
-        assert rect.get_height() == pytest.approx(16 * h) and rect.get_width() == pytest.approx(16 * w)
-        assert rect.get_x() + rect.get_width() / 2 == pytest.approx(40)  # centred on the cell's centre (2.5 cells)
-        assert rect.get_y() + rect.get_height() / 2 == pytest.approx(56)
+        assert rect.get_height() == pytest.approx(8 * h) and rect.get_width() == pytest.approx(8 * w)
+        assert rect.get_x() + rect.get_width() / 2 == pytest.approx(36)  # centred on the cell's centre (4.5 cells)
+        assert rect.get_y() + rect.get_height() / 2 == pytest.approx(52)
     assert len(ANCHORS) == 3
-    assert "6 x 6 grid" in left.get_title()
+    assert "12 x 12 grid" in left.get_title()
     table = right.tables[0]
     header = [table[0, j].get_text().get_text() for j in range(8)]
     assert header == ["p_c", "b_x", "b_y", "b_h", "b_w", "c_digit", "c_square", "c_disc"]
     row = [table[3, j].get_text().get_text() for j in range(8)]  # anchor 2 is the table's third data row
-    assert row == ["1.00", "0.03", "0.47", "1.69", "1.69", "0.00", "0.00", "1.00"]  # 32.5/16-2, 55.5/16-3, 27/16
+    assert row == ["1.00", "0.06", "0.94", "3.38", "3.38", "0.00", "0.00", "1.00"]  # 32.5/8-4, 55.5/8-6, 27/8
     assert all(table[1, j].get_text().get_text() == "0" for j in range(8))
     plt.close(fig)
 
 
 def test_yolo_grid_figure_rejects_an_image_size_off_the_grid():
-    with pytest.raises(ValueError, match="multiple of 16"):
+    with pytest.raises(ValueError, match="multiple of 8"):
         yolo_grid_figure([0, 0, 10, 10], image_size=100)
 
 

@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from cnncourse.data.scenes import make_scenes  # noqa: E402
-from cnncourse.models.c3_yolo import ANCHORS, candidate_boxes, predict_boxes, yolo_model  # noqa: E402
+from cnncourse.models.c3_yolo import ANCHORS, CELL, candidate_boxes, predict_boxes, yolo_model  # noqa: E402
 from cnncourse.ops.c3_boxes import filter_boxes, iou, non_max_suppression_per_class  # noqa: E402
 from cnncourse.widgets.nms_explorer import nms_explorer, nms_figure, nms_steps, nms_text  # noqa: E402
 
@@ -125,7 +125,7 @@ def untrained():
 
 def test_candidates_and_steps_reproduce_predict_boxes(untrained):
     model, scenes, candidates = untrained
-    n = 4 * 4 * len(ANCHORS)
+    n = (64 // CELL) ** 2 * len(ANCHORS)  # every anchor of every cell of the 8 x 8 grid
     assert len(candidates) == 3
     for c in candidates:
         assert c["boxes"].shape == (n, 4) and c["scores"].shape == (n,) and c["labels"].shape == (n,)
@@ -153,7 +153,7 @@ def test_explorer_follows_its_controls(untrained):
     box = nms_explorer(scenes["images"], candidates, scenes["class_names"], truths, score_threshold=0.05)
     assert set(box.controls) == {"image", "score", "iou"} and box.controls["image"].max == 2
     first_picture, first_text = bytes(box.picture.value), box.formula.value
-    assert first_picture.startswith(b"\x89PNG") and "48 boxes proposed" in first_text and box.message.value == ""
+    assert first_picture.startswith(b"\x89PNG") and "192 boxes proposed" in first_text and box.message.value == ""
     assert len(box.figure.axes[1].patches) == kept_count(box) + len(truths[0]["boxes"])
 
     counts = [kept_count(box)]

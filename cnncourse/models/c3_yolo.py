@@ -1,6 +1,6 @@
 """Chapter 3: a small YOLO for the generated scenes — the network, its output head, its loss and its predictions.
 
-The network maps a (size, size, 3) image to raw outputs (S, S, A, 5 + n_classes), S = size / 16. The head turns
+The network maps a (size, size, 3) image to raw outputs (S, S, A, 5 + n_classes), S = size / CELL (8). The head turns
 them into YOLO's quantities, per cell and anchor:
     pc     = sigmoid(t_o)                         probability that an object's centre is in this cell and anchor
     bx, by = sigmoid(t_x), sigmoid(t_y)           the centre inside the cell
@@ -19,9 +19,11 @@ from cnncourse.ops.twins import best_class_scores
 from cnncourse.ops.c3_yolo import yolo_decode
 from cnncourse.ops.validate import require_array, require_int
 
-CELL = 16  # pixels per grid cell: the network halves the image four times
-# (height, width) of the anchors in cells, for objects of 14 to 40 pixels: small square, large square, tall.
-ANCHORS = np.array([[1.3, 1.3], [2.2, 2.2], [2.0, 1.3]], dtype=np.float32)
+STRIDE = 16  # image pixels per pixel of the backbone's last feature map: four 2x2 max pools
+CELL = 8  # pixels per grid cell of the output: the last feature map upsampled once (a 12x12 grid on 96x96 scenes)
+# (height, width) of the anchors in cells, for objects of 14 to 40 pixels: small square, large square, tall
+# (21, 35 and 32 x 21 pixels).
+ANCHORS = np.array([[2.6, 2.6], [4.4, 4.4], [4.0, 2.6]], dtype=np.float32)
 BACKBONE_FILTERS = (16, 32, 64, 128)  # filters of the four conv-pool stages
 MAX_LOG_SIZE = 4.0  # clip t_h, t_w before exp: a box at most e^4 anchors tall keeps early training finite
 
@@ -33,26 +35,14 @@ def conv_block(x, filters, kernel_size, name):
     return layers.LeakyReLU(0.1, name=f"leaky{name}")(x)
 
 
-def space_to_depth(x, name):
-    """(batch, 2G, 2G, C) -> (batch, G, G, 4C): each 2x2 block of pixels becomes one pixel with four times the channels.
-
-    YOLOv2's "passthrough" (reorg) layer: it brings a finer feature map down to the output grid without discarding
-    anything, as pooling would.
-    """
-    height, width, channels = x.shape[1:]
-    x = layers.Reshape((height // 2, 2, width // 2, 2, channels), name=f"{name}_blocks")(x)
-    x = layers.Permute((1, 3, 2, 4, 5), name=f"{name}_gather")(x)  # (G, G, 2, 2, C): the block's pixels together
-    return layers.Reshape((height // 2, width // 2, 4 * channels), name=name)(x)
-
-
 def backbone_stages(x):
     """The four conv-BN-LeakyReLU-pool stages shared by yolo_model and backbone_classifier (layers conv1..4, bn1..4).
 
     Args:
-        x: a Keras tensor (batch, H, W, 3), H and W multiples of 16.
+        x: a Keras tensor (batch, H, W, 3), H and W multiples of STRIDE (16).
     Returns:
         (pooled, fine): pooled (batch, H/16, W/16, 128) after the fourth pool, fine (batch, H/8, W/8, 128) the fourth
-        stage before its pool (the passthrough's input).
+        stage before its pool (joined with the upsampled coarse features on the output grid).
     """
     for stage, filters in enumerate(BACKBONE_FILTERS, start=1):
         x = conv_block(x, filters, 3, stage)
@@ -69,14 +59,14 @@ def backbone_classifier(crop_size=48, n_classes=4):
     names and shapes of yolo_model's, so copy_backbone moves the learned weights into a detector.
 
     Args:
-        crop_size: side of the square crops in pixels, a multiple of 16, >= 16.
+        crop_size: side of the square crops in pixels, a multiple of STRIDE (16), >= 16.
         n_classes: int >= 2 (the crops' classes, background included).
     Returns:
         keras.Model mapping (batch, crop_size, crop_size, 3) to class probabilities (batch, n_classes).
     """
-    crop_size = require_int(crop_size, "crop_size", CELL)
-    if crop_size % CELL:
-        raise ValueError(f"crop_size must be a multiple of {CELL}, got {crop_size}")
+    crop_size = require_int(crop_size, "crop_size", STRIDE)
+    if crop_size % STRIDE:
+        raise ValueError(f"crop_size must be a multiple of {STRIDE}, got {crop_size}")
     inputs = keras.Input((crop_size, crop_size, 3), name="crop")
     x, _ = backbone_stages(inputs)
     x = layers.GlobalAveragePooling2D(name="average")(x)
@@ -113,35 +103,37 @@ def copy_backbone(source, target):
 
 
 def yolo_model(image_size=96, n_anchors=len(ANCHORS), n_classes=3):
-    """The YOLO network: four conv-pool stages, two more convolutions, a passthrough from stage 4, a 1x1 output.
+    """The YOLO network: four conv-pool stages, two more convolutions, upsampled and joined with stage 4, a 1x1 output.
 
-    Layers, for image_size = 96 (S = 6):
+    Layers, for image_size = 96 (S = 12):
         conv1..conv4, each conv-BN-LeakyReLU then 2x2 max pool   96 -> 48 -> 24 -> 12 -> 6 pixels, 16..128 channels
-        conv5, conv6: 3x3, 128 channels                            (6, 6, 128)
-        passthrough: stage 4 before its pool (12, 12, 128), 1x1 conv to 64 channels, space_to_depth -> (6, 6, 256)
-        concatenated with conv6 and mixed by conv7 (3x3, 128)      (6, 6, 128)
-        output: 1x1 conv to n_anchors * (5 + n_classes)            (6, 6, n_anchors, 5 + n_classes)
-    The passthrough gives the output the finer 12 x 12 features: on the generated scenes it lifted held-out mAP@0.5 of
-    a 4,000-scene, 10-epoch CPU run from 0.66 to 0.73 (digits 0.45 to 0.52), and full mode from 0.83 to 0.87
-    (docs/benchmarks.md). At batch 64 it trains as fast as without (119 against 117 images/s on 2 CPU cores); at
-    fast mode's batch 32 it is slower (90 against about 150 images/s).
+        conv5, conv6: 3x3, 128 channels                            (6, 6, 128): each sees most of the scene
+        upsample: conv6 repeated 2x2                               (12, 12, 128)
+        passthrough: stage 4 before its pool (12, 12, 128), 1x1 conv to 64 channels
+        concatenated with the upsampled conv6 and mixed by conv7 (3x3, 128)   (12, 12, 128)
+        output: 1x1 conv to n_anchors * (5 + n_classes)            (12, 12, n_anchors, 5 + n_classes)
+    The output grid has 8-pixel cells: the coarse 6x6 features say what is there, the finer 12x12 ones of stage 4
+    where. Against the 6x6 grid it replaced (16-pixel cells, the finer features brought down by YOLOv2's
+    space_to_depth instead), fast mode's run reached held-out mAP@0.5 0.859 instead of 0.786 (digits 0.68 instead of
+    0.61, mAP@0.7 0.68 instead of 0.51) in the same time on one CPU thread (docs/benchmarks.md, "A finer output grid").
 
     Args:
-        image_size: side of the square input in pixels, a multiple of CELL (16), >= 32.
+        image_size: side of the square input in pixels, a multiple of STRIDE (16), >= 32.
         n_anchors, n_classes: ints >= 1.
     Returns:
         keras.Model mapping (batch, image_size, image_size, 3) to raw outputs (batch, S, S, n_anchors, 5 + n_classes)
-        with S = image_size // 16.
+        with S = image_size // CELL.
     """
     image_size = require_int(image_size, "image_size", 32)
-    if image_size % CELL:
-        raise ValueError(f"image_size must be a multiple of {CELL}, got {image_size}")
+    if image_size % STRIDE:
+        raise ValueError(f"image_size must be a multiple of {STRIDE}, got {image_size}")
     n_anchors, n_classes = require_int(n_anchors, "n_anchors", 1), require_int(n_classes, "n_classes", 1)
     inputs = keras.Input((image_size, image_size, 3), name="image")
     x, fine = backbone_stages(inputs)
     x = conv_block(x, 128, 3, 5)
     x = conv_block(x, 128, 3, 6)
-    fine = space_to_depth(conv_block(fine, 64, 1, "_passthrough"), "passthrough")
+    x = layers.UpSampling2D(STRIDE // CELL, name="upsample")(x)
+    fine = conv_block(fine, 64, 1, "_passthrough")
     x = layers.Concatenate(name="with_passthrough")([x, fine])
     x = conv_block(x, 128, 3, 7)
     x = layers.Conv2D(n_anchors * (5 + n_classes), 1, name="output")(x)

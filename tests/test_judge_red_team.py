@@ -9,8 +9,10 @@ must score 0, and every attack that fooled the kernel's own run must be flagged.
 (A cell whose value exceeds its points makes nbgrader's autograde fail as a whole; `cnncourse grade` then reports that
 one submission as failed, ungraded, so the attackers here end their cells with None.)
 
-What this does not stop: a function that reads the check's expected value out of the kernel's memory (its frames)
-while the check runs; see autograder/README.md, "Verdicts out of the kernel".
+Reading the check's expected value off the stack is stopped by the checks' order (tests/test_stack_thief.py). What the
+judge cannot stop is a function that reaches the course's working code past the tripwire: its outputs are right. The
+grader's reading of the code (grading/code_scan.py) names every attack here, and that one too, in the report
+(REACHING_PAST; autograder/README.md, "What the grader reads in the code").
 """
 
 import copy

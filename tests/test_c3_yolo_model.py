@@ -8,8 +8,8 @@ from keras import ops
 from cnncourse.data.scenes import make_scenes
 from cnncourse.experiments.c3_detection import (DETECTION_TRAINING, IOU_THRESHOLDS, fit_with_frozen_backbone,
                                                 scene_targets, train_yolo)
-from cnncourse.models.c3_yolo import (ANCHORS, CELL, backbone_classifier, backbone_layer_names, copy_backbone,
-                                      predict_boxes, yolo_head, yolo_loss, yolo_model)
+from cnncourse.models.c3_yolo import (ANCHORS, CELL, backbone_classifier, backbone_layer_names, candidate_boxes,
+                                      copy_backbone, predict_boxes, predicted_head, yolo_head, yolo_loss, yolo_model)
 from cnncourse.ops.c3_map import mean_average_precision
 
 
@@ -97,6 +97,61 @@ def test_pipeline_gives_back_the_true_boxes_from_perfect_outputs():
     assert [len(p["boxes"]) for p in predictions] == [len(t["boxes"]) for t in truths]
 
 
+class TwoViewModel:
+    """Stands in for a network with given raw outputs for an image and for its mirror, told apart by a marker: the
+    image's top-left pixel is 1 (its mirror has the 1 at the top right)."""
+
+    def __init__(self, raw_image, raw_mirror):
+        self.raw_image, self.raw_mirror = raw_image, raw_mirror
+
+    def predict(self, images, verbose=0):
+        is_image = np.asarray(images)[:, 0, 0, 0] == 1
+        return np.where(is_image[:, None, None, None, None], self.raw_image, self.raw_mirror)
+
+
+def test_mirrored_prediction_is_brought_back_and_averaged_in_pixels():
+    rng = np.random.default_rng(3)
+    size, grid = 96, 96 // CELL
+    images = np.zeros((1, size, size, 3), np.float32)
+    images[0, 0, 0, 0] = 1
+    raw_image, raw_mirror = (rng.normal(0, 1, (1, grid, grid, 3, 8)).astype(np.float32) for _ in range(2))
+    sigmoid = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
+    softmax = lambda t: np.exp(t) / np.exp(t).sum()  # noqa: E731
+    row, col, anchor = 3, 2, 1
+    mirror_col = grid - 1 - col  # the same object, seen in the mirror, sits in the mirrored column
+    t, m = raw_image[0, row, col, anchor].astype(np.float64), raw_mirror[0, row, mirror_col, anchor].astype(np.float64)
+    # each view's box in pixels, the mirror's x brought back as size - x
+    x_image, x_mirror = (col + sigmoid(t[1])) * CELL, size - (mirror_col + sigmoid(m[1])) * CELL
+    y_image, y_mirror = (row + sigmoid(t[2])) * CELL, (row + sigmoid(m[2])) * CELL
+    h = (ANCHORS[anchor, 0] * (np.exp(t[3]) + np.exp(m[3]))) / 2 * CELL
+    w = (ANCHORS[anchor, 1] * (np.exp(t[4]) + np.exp(m[4]))) / 2 * CELL
+    x, y = (x_image + x_mirror) / 2, (y_image + y_mirror) / 2
+    pc = (sigmoid(t[0]) + sigmoid(m[0])) / 2
+    probs = (softmax(t[5:]) + softmax(m[5:])) / 2
+    got = candidate_boxes(TwoViewModel(raw_image, raw_mirror), images, flip=True)[0]
+    index = (row * grid + col) * 3 + anchor
+    np.testing.assert_allclose(got["boxes"][index], [x - w / 2, y - h / 2, x + w / 2, y + h / 2], rtol=1e-5)
+    assert got["scores"][index] == pytest.approx(pc * probs.max(), rel=1e-5)
+    assert got["labels"][index] == np.argmax(probs)
+    plain = candidate_boxes(TwoViewModel(raw_image, raw_mirror), images)[0]  # flip=False: the image's view only
+    np.testing.assert_allclose(plain["boxes"][index][[0, 2]], [x_image - ANCHORS[anchor, 1] * np.exp(t[4]) * CELL / 2,
+                                                               x_image + ANCHORS[anchor, 1] * np.exp(t[4]) * CELL / 2],
+                               rtol=1e-5)
+
+
+def test_mirrored_averaging_sees_a_mirrored_scene_as_the_mirror_of_the_scene():
+    model = yolo_model(96, 3, 3)  # untrained, so not symmetric itself: only the averaging makes it so
+    images = np.random.default_rng(4).random((2, 96, 96, 3)).astype(np.float32)
+    head = predicted_head(model, images, flip=True)
+    of_mirror = predicted_head(model, np.ascontiguousarray(images[:, :, ::-1]), flip=True)
+    expected = head[:, :, ::-1].copy()
+    expected[..., 1] = 1 - expected[..., 1]
+    np.testing.assert_allclose(of_mirror, expected, atol=1e-6)
+    assert not np.allclose(predicted_head(model, images)[:, :, ::-1, ..., 0], predicted_head(model, images)[..., 0])
+    with pytest.raises(ValueError, match="flip must be True or False"):
+        predicted_head(model, images, flip="yes")
+
+
 def test_training_runs_in_grade_mode_and_reports_its_figures():
     result = train_yolo(DETECTION_TRAINING["grade"], seed=0)
     assert len(result["history"]) == 1 and np.isfinite(result["history"][0])
@@ -104,6 +159,8 @@ def test_training_runs_in_grade_mode_and_reports_its_figures():
     assert sorted(result["maps"]) == sorted(IOU_THRESHOLDS) and result["maps"][0.5] == (result["map"], result["per_class"])
     # a looser IoU threshold can only match more detections
     assert result["maps"][0.3][0] >= result["maps"][0.5][0] >= result["maps"][0.7][0]
+    assert sorted(result["maps_flipped"]) == sorted(IOU_THRESHOLDS)
+    assert result["maps_flipped"][0.3][0] >= result["maps_flipped"][0.5][0] >= result["maps_flipped"][0.7][0]
     pretraining = result["pretraining"]
     assert pretraining["class_names"] == ["background", "digit", "square", "disc"] and pretraining["crops"] > 64
     assert 0 <= pretraining["accuracy"] <= 1 and "model" not in pretraining

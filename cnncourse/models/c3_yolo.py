@@ -176,31 +176,62 @@ def yolo_loss(anchors=ANCHORS, lambda_coord=5.0, lambda_noobj=0.5, epsilon=1e-7)
     return loss
 
 
-def candidate_boxes(model, images, anchors=ANCHORS):
-    """Every box the network proposes, image by image, before the score filter and non-max suppression.
+def predicted_head(model, images, anchors=ANCHORS, flip=False):
+    """The head's quantities for every image: the network's raw outputs through yolo_head, as numpy.
 
-    Network, head and decoding (cnncourse.ops.c3_yolo.yolo_decode); each box's score and class are those of
-    cnncourse.ops.c3_boxes.filter_boxes, with no threshold: score = pc * c_max, label = argmax_i pc * c_i.
+    With flip=True, test-time augmentation: the network also sees each image mirrored left to right, and its head
+    for the mirror is mirrored back (columns reversed, bx -> 1 - bx inside the cell; the anchors' heights and widths
+    do not change under the mirror) and averaged with the head for the image itself. Each cell and anchor then holds
+    the mean of two predictions of the same object, as multi-crop averages two views in Chapter 2.
 
     Args:
         model: a yolo_model (or anything with predict(images, verbose=0) -> raw outputs (N, S, S, A, 5 + n_classes)).
         images: (N, size, size, 3) float array.
         anchors: the (A, 2) anchors the model was trained with.
+        flip: also predict on the mirrored images and average, bool.
+    Returns:
+        float64 (N, S, S, A, 5 + n_classes) holding [pc, bx, by, bh, bw, c...] per cell and anchor.
+    """
+    require_array(images, "images (N, size, size, 3)", ndim=4)
+    if not isinstance(flip, bool):
+        raise ValueError(f"flip must be True or False, got {flip!r}")
+
+    def head_of(batch):
+        raw = ops.convert_to_tensor(model.predict(batch, verbose=0))
+        return np.asarray(ops.convert_to_numpy(yolo_head(raw, anchors)), dtype=np.float64)
+
+    head = head_of(images)
+    if flip:
+        mirrored = head_of(np.ascontiguousarray(np.asarray(images)[:, :, ::-1, :]))[:, :, ::-1].copy()
+        mirrored[..., 1] = 1.0 - mirrored[..., 1]
+        head = (head + mirrored) / 2
+    return head
+
+
+def candidate_boxes(model, images, anchors=ANCHORS, flip=False):
+    """Every box the network proposes, image by image, before the score filter and non-max suppression.
+
+    Network, head (predicted_head) and decoding (cnncourse.ops.c3_yolo.yolo_decode); each box's score and class are
+    those of cnncourse.ops.c3_boxes.filter_boxes, with no threshold: score = pc * c_max, label = argmax_i pc * c_i.
+
+    Args:
+        model: a yolo_model (or anything with predict(images, verbose=0) -> raw outputs (N, S, S, A, 5 + n_classes)).
+        images: (N, size, size, 3) float array.
+        anchors: the (A, 2) anchors the model was trained with.
+        flip: average with the mirrored images' predictions (predicted_head), bool.
     Returns:
         list of N dicts with "boxes" (S*S*A, 4) corner boxes in pixels, "scores" (S*S*A,) floats and "labels"
         (S*S*A,) ints, in the order row, col, anchor.
     """
-    require_array(images, "images (N, size, size, 3)", ndim=4)
-    head = np.asarray(ops.convert_to_numpy(yolo_head(ops.convert_to_tensor(model.predict(images, verbose=0)), anchors)))
     results = []
-    for output in head:
-        confidence, boxes, probs = yolo_decode(output.astype(np.float64), images.shape[1])
+    for output in predicted_head(model, images, anchors, flip):
+        confidence, boxes, probs = yolo_decode(output, images.shape[1])
         scores, boxes, labels = best_class_scores(confidence, boxes, probs, threshold=-np.inf)  # every box kept
         results.append({"boxes": boxes, "scores": scores, "labels": labels})
     return results
 
 
-def predict_boxes(model, images, anchors=ANCHORS, score_threshold=0.5, iou_threshold=0.5, max_boxes=10):
+def predict_boxes(model, images, anchors=ANCHORS, score_threshold=0.5, iou_threshold=0.5, max_boxes=10, flip=False):
     """The whole pipeline: network, head, decoding, score filter and per-class NMS, image by image.
 
     Args:
@@ -209,11 +240,12 @@ def predict_boxes(model, images, anchors=ANCHORS, score_threshold=0.5, iou_thres
         anchors: the (A, 2) anchors the model was trained with.
         score_threshold: keep a box when pc * c_max >= this.
         iou_threshold, max_boxes: of the per-class non-max suppression.
+        flip: average with the mirrored images' predictions first (predicted_head), bool.
     Returns:
         list of N dicts with "boxes" (k, 4) corner boxes in pixels, "scores" (k,) and "labels" (k,) ints.
     """
     results = []
-    for candidates in candidate_boxes(model, images, anchors):
+    for candidates in candidate_boxes(model, images, anchors, flip):
         passing = candidates["scores"] >= score_threshold  # the test of filter_boxes
         boxes, scores, labels = (candidates[key][passing] for key in ("boxes", "scores", "labels"))
         keep = non_max_suppression_per_class(boxes, scores, labels, iou_threshold, max_boxes)

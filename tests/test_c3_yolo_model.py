@@ -141,19 +141,21 @@ def test_mirrored_prediction_is_brought_back_and_averaged_in_pixels():
                                rtol=1e-5)
 
 
+def seen_in_the_mirror(head):
+    """What a head (N, S, S, A, 5 + n) says about the mirrored scene: columns reversed, bx -> 1 - bx."""
+    mirrored = head[:, :, ::-1].copy()
+    mirrored[..., 1] = 1 - mirrored[..., 1]
+    return mirrored
+
+
 def test_mirrored_averaging_sees_a_mirrored_scene_as_the_mirror_of_the_scene():
     model = yolo_model(96, 3, 3)  # untrained, so not symmetric itself: only the averaging makes it so
     images = np.random.default_rng(4).random((2, 96, 96, 3)).astype(np.float32)
-    head = predicted_head(model, images, flip=True)
-    of_mirror = predicted_head(model, np.ascontiguousarray(images[:, :, ::-1]), flip=True)
-    expected = head[:, :, ::-1].copy()
-    expected[..., 1] = 1 - expected[..., 1]
-    np.testing.assert_allclose(of_mirror, expected, atol=1e-6)
-    alone = predicted_head(model, images)
-    alone_of_mirror = predicted_head(model, np.ascontiguousarray(images[:, :, ::-1]))
-    mirrored_alone = alone[:, :, ::-1].copy()
-    mirrored_alone[..., 1] = 1 - mirrored_alone[..., 1]
-    assert not np.allclose(alone_of_mirror, mirrored_alone, atol=1e-3)  # without the averaging, the symmetry is absent
+    mirrors = np.ascontiguousarray(images[:, :, ::-1])
+    np.testing.assert_allclose(predicted_head(model, mirrors, flip=True),
+                               seen_in_the_mirror(predicted_head(model, images, flip=True)), atol=1e-6)
+    # without the averaging, the symmetry is absent
+    assert not np.allclose(predicted_head(model, mirrors), seen_in_the_mirror(predicted_head(model, images)), atol=1e-3)
     with pytest.raises(ValueError, match="flip must be True or False"):
         predicted_head(model, images, flip="yes")
 
